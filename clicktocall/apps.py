@@ -1,0 +1,12 @@
+"""The app's configuration; registers the system checks."""
+
+from django.apps import AppConfig
+
+
+class ClickToCallConfig(AppConfig):
+    name = "clicktocall"
+    verbose_name = "Click-to-Call"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the checks)

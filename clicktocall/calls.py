@@ -1,0 +1,173 @@
+"""The call service: record the attempt, apply the limits, place the call.
+
+Data flows one way: the view hands validated parameters here; this module records the
+attempt *before* asking the telephony backend, and records what the backend answered.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+
+from django.db import DatabaseError
+from django.urls import reverse
+
+from . import phone as phones
+from .conf import conf
+from .exceptions import ClickToCallError
+from .models import CallAttempt, CampaignLine
+from .outgoing.params import OutgoingParams
+from .telephony import CallRequest, get_backend
+
+logger = logging.getLogger("clicktocall.calls")
+
+
+class Outcome(enum.Enum):
+    """What ``/outgoing`` answers; the messages are the original service's, verbatim."""
+
+    PLACED = (200, "The call's been placed.")
+    INVALID = (400, "Sorry, but you haven't provided any of the info we were expecting.")
+    UNCONFIGURED = (400, "This phone number is not configured.")
+    THROTTLED = (400, "Sorry, you're calling too quickly.")
+    ERROR = (400, "Sorry, there was an error.")
+
+    @property
+    def status(self) -> int:
+        return self.value[0]
+
+    @property
+    def message(self) -> str:
+        return self.value[1]
+
+    @property
+    def is_error(self) -> bool:
+        return self is not Outcome.PLACED
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """What the view knows about the client, for the record."""
+
+    client_ip: str | None = None
+    user_agent: str = ""
+    referrer: str = ""
+
+
+@dataclass
+class Result:
+    outcome: Outcome
+    line: CampaignLine | None = None
+    attempt: CallAttempt | None = None
+    retry_after: int | None = None
+
+
+def find_line(e164: str) -> CampaignLine | None:
+    if not e164:
+        return None
+    return CampaignLine.objects.filter(phone_number=e164).first()
+
+
+def destination_problem(line: CampaignLine, params: OutgoingParams) -> str | None:
+    """Why the constituent's number may not be dialed from this line, or None."""
+    number = params.phone_number
+    if number is None:
+        return None
+    if not phones.is_personal(number):
+        return "not a personal number (premium-rate, shared-cost or similar)"
+    allowed = {phones.region_of(line.phone_number)}
+    if phones.region_of(params.phone) not in allowed:
+        return f"destination country not allowed ({phones.region_of(params.phone)})"
+    return None
+
+
+def webhook_url(name: str, attempt: CallAttempt) -> str:
+    return conf.PUBLIC_URL + reverse(f"clicktocall:{name}", kwargs={"token": attempt.token})
+
+
+def _new_attempt(line: CampaignLine, params: OutgoingParams, meta: RequestMeta, outcome: str, detail: str = "") -> CallAttempt:
+    return CallAttempt(
+        line=line,
+        phone=params.phone,
+        name=params.name,
+        email=params.email,
+        variables=params.variables,
+        submitted=params.submitted,
+        client_ip=meta.client_ip,
+        user_agent=meta.user_agent[:512],
+        referrer=meta.referrer[:2048],
+        outcome=outcome,
+        error_detail=detail,
+    )
+
+
+def _refuse(line: CampaignLine | None, params: OutgoingParams, meta: RequestMeta, outcome: Outcome, code: str, detail: str) -> Result:
+    attempt = None
+    if line is not None:
+        attempt = _new_attempt(line, params, meta, code, detail)
+        attempt.save()
+    logger.info("refused %s: %s", code, detail)
+    return Result(outcome, line, attempt)
+
+
+def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
+    """Handle one validated ``/outgoing`` request end to end."""
+    line = find_line(params.campaign_line)
+
+    problems = dict(params.problems)
+    if line is not None and "phone" not in problems:
+        problem = destination_problem(line, params)
+        if problem:
+            problems["phone"] = problem
+    if problems:
+        detail = "; ".join(f"{k}: {v}" for k, v in sorted(problems.items()))
+        return _refuse(line, params, meta, Outcome.INVALID, CallAttempt.Outcome.INVALID, detail)
+
+    if line is None:
+        logger.info("refused: campaign line %s is not configured", params.campaign_line)
+        return Result(Outcome.UNCONFIGURED)
+    if not line.is_active:
+        return _refuse(line, params, meta, Outcome.UNCONFIGURED, CallAttempt.Outcome.INACTIVE, "line is switched off")
+
+    attempt = _new_attempt(line, params, meta, CallAttempt.Outcome.PENDING)
+    attempt.save()
+    return place(attempt)
+
+
+def place(attempt: CallAttempt) -> Result:
+    """Ask the telephony backend to place a recorded attempt's call."""
+    line = attempt.line
+    request = CallRequest(
+        to=attempt.phone,
+        from_=line.phone_number,
+        attempt_token=attempt.token,
+        voice_url=webhook_url("twilio-voice", attempt),
+        status_callback_url=webhook_url("twilio-status", attempt),
+        ring_timeout=conf.RING_TIMEOUT,
+    )
+    try:
+        provider_call = get_backend().place_call(request)
+    except ClickToCallError as exc:
+        logger.warning("attempt %s: provider error: %s", attempt.pk, exc)
+        _save_failure(attempt, str(exc))
+        return Result(Outcome.ERROR, line, attempt)
+    except Exception as exc:  # a backend bug must not lose the record nor answer 500
+        logger.exception("attempt %s: unexpected error placing the call", attempt.pk)
+        _save_failure(attempt, f"{exc.__class__.__name__}: {exc}")
+        return Result(Outcome.ERROR, line, attempt)
+
+    attempt.outcome = CallAttempt.Outcome.PLACED
+    attempt.provider_call_id = provider_call.sid
+    attempt.status = provider_call.status if provider_call.status in CallAttempt.Status.values else CallAttempt.Status.QUEUED
+    attempt.save(update_fields=["outcome", "provider_call_id", "status", "updated_at"])
+    logger.info("attempt %s placed: %s", attempt.pk, provider_call.sid)
+    return Result(Outcome.PLACED, line, attempt)
+
+
+def _save_failure(attempt: CallAttempt, detail: str) -> None:
+    attempt.outcome = CallAttempt.Outcome.ERROR
+    attempt.error_detail = detail[:4000]
+    try:
+        attempt.save(update_fields=["outcome", "error_detail", "updated_at"])
+    except DatabaseError:
+        logger.exception("attempt %s: could not record the failure", attempt.pk)

@@ -1,0 +1,80 @@
+"""The app's settings, read lazily from ``django.conf.settings`` with defaults.
+
+Every property reads ``settings`` at call time, so ``override_settings`` works and
+nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+
+DEFAULTS: dict[str, Any] = {
+    # Telephony
+    "CLICKTOCALL_TELEPHONY_BACKEND": "console",
+    "CLICKTOCALL_PUBLIC_URL": "",
+    "TWILIO_ACCOUNT_SID": "",
+    "TWILIO_AUTH_TOKEN": "",
+    "TWILIO_API_BASE_URL": "https://api.twilio.com",
+    "CLICKTOCALL_RING_TIMEOUT": 30,
+    # Numbers
+    "CLICKTOCALL_DEFAULT_REGION": "US",
+    # Redirects
+    "CLICKTOCALL_REDIRECT_HOSTS": [],
+    # Clients
+    "CLICKTOCALL_TRUSTED_PROXIES": 0,
+}
+
+BACKEND_ALIASES = {
+    "console": "clicktocall.telephony.backends.console.ConsoleBackend",
+    "locmem": "clicktocall.telephony.backends.locmem.LocmemBackend",
+    "twilio": "clicktocall.telephony.backends.twilio.TwilioBackend",
+}
+
+
+class Settings:
+    """Typed, lazy access to the app's settings."""
+
+    def _get(self, name: str) -> Any:
+        return getattr(django_settings, name, DEFAULTS[name])
+
+    @property
+    def TELEPHONY_BACKEND(self) -> str:
+        value = self._get("CLICKTOCALL_TELEPHONY_BACKEND")
+        return BACKEND_ALIASES.get(value, value)
+
+    @property
+    def PUBLIC_URL(self) -> str:
+        return str(self._get("CLICKTOCALL_PUBLIC_URL") or "").rstrip("/")
+
+    @property
+    def TWILIO_ACCOUNT_SID(self) -> str:
+        return self._get("TWILIO_ACCOUNT_SID") or ""
+
+    @property
+    def TWILIO_AUTH_TOKEN(self) -> str:
+        return self._get("TWILIO_AUTH_TOKEN") or ""
+
+    @property
+    def TWILIO_API_BASE_URL(self) -> str:
+        return str(self._get("TWILIO_API_BASE_URL") or DEFAULTS["TWILIO_API_BASE_URL"]).rstrip("/")
+
+    @property
+    def RING_TIMEOUT(self) -> int:
+        return int(self._get("CLICKTOCALL_RING_TIMEOUT"))
+
+    @property
+    def DEFAULT_REGION(self) -> str:
+        return str(self._get("CLICKTOCALL_DEFAULT_REGION")).upper()
+
+    @property
+    def REDIRECT_HOSTS(self) -> list[str]:
+        return list(self._get("CLICKTOCALL_REDIRECT_HOSTS"))
+
+    @property
+    def TRUSTED_PROXIES(self) -> int:
+        return int(self._get("CLICKTOCALL_TRUSTED_PROXIES"))
+
+
+conf = Settings()

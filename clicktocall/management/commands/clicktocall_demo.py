@@ -1,0 +1,36 @@
+"""Set up the demo: a demo line and an admin login (printed, or from the environment)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from ...models import CampaignLine
+
+DEMO_LINE = "+18559299898"
+
+
+class Command(BaseCommand):
+    help = "Create the demo campaign line and an admin user, and print how to log in."
+
+    def handle(self, *args, **options):
+        line, _ = CampaignLine.objects.get_or_create(
+            phone_number=DEMO_LINE, defaults={"name": "Demo campaign", "is_active": True}
+        )
+        username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin")
+        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
+        User = get_user_model()
+        user = User.objects.filter(username=username).first()
+        shown = password or "(unchanged)"
+        if user is None:
+            password = password or secrets.token_urlsafe(12)
+            shown = password
+            User.objects.create_superuser(username=username, email="", password=password)
+        elif password:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        self.stdout.write(f"Demo line: {line}")
+        self.stdout.write(f"Admin login: {username} / {shown}")

@@ -1,0 +1,1 @@
+"""The public ``/outgoing`` endpoint: parameters, rendering and the view."""

@@ -1,0 +1,118 @@
+"""How ``/outgoing`` chooses its answer: redirect, JSONP, JSON or an HTML page.
+
+The rules are the contract's, checked in its order; see ``choose()``.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from urllib.parse import urlsplit
+
+from django.http import HttpRequest
+from django.http.request import validate_host
+from rest_framework.negotiation import BaseContentNegotiation
+
+from ..conf import conf
+from ..models import CampaignLine
+from .params import OutgoingParams
+
+logger = logging.getLogger("clicktocall.outgoing")
+
+FORM_CONTENT_TYPES = {
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "text/plain",
+    "text/html",
+}
+
+
+class Answer(enum.Enum):
+    REDIRECT = "redirect"
+    JSONP = "jsonp"
+    JSON = "json"
+    HTML = "html"
+
+
+class JSONFirstNegotiation(BaseContentNegotiation):
+    """Never answers 406: JSON unless the view chooses otherwise after parsing."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        content_type = request.content_type.split(";")[0].strip().lower()
+        for parser in parsers:
+            if parser.media_type == content_type:
+                return parser
+        return None
+
+
+def _quality(request: HttpRequest, media_type: str) -> float:
+    try:
+        accepted = request.accepted_type(media_type)
+    except (ValueError, TypeError):
+        return 0.0
+    return float(accepted.quality) if accepted is not None else 0.0
+
+
+def prefers(request: HttpRequest, media_type: str, other: str) -> bool:
+    """Whether the Accept header ranks ``media_type`` strictly above ``other``."""
+    return _quality(request, media_type) > _quality(request, other)
+
+
+def has_body(request: HttpRequest) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
+    except ValueError:
+        return False
+
+
+def from_browser_form(request: HttpRequest) -> bool:
+    if prefers(request, "application/json", "text/html"):
+        return False  # a script asked for JSON
+    content_type = (request.content_type or "").lower()
+    if content_type in FORM_CONTENT_TYPES:
+        return True
+    return request.method == "GET" and not has_body(request) and prefers(request, "text/html", "application/json")
+
+
+def page_host(request: HttpRequest) -> str:
+    """The host of the page that submitted the request: ``Origin``, else ``Referer``."""
+    for header in ("Origin", "Referer"):
+        value = request.headers.get(header, "")
+        if value and value != "null":
+            try:
+                return (urlsplit(value).hostname or "").lower()
+            except ValueError:
+                return ""
+    return ""
+
+
+def redirect_allowed(request: HttpRequest, url: str, line: CampaignLine | None) -> bool:
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    if not host:
+        return False
+    if host == page_host(request):
+        return True
+    if line is not None and line.allows_redirect_to(host):
+        return True
+    return validate_host(host, [h.lower() for h in conf.REDIRECT_HOSTS if h != "*"])
+
+
+def choose(request: HttpRequest, params: OutgoingParams, line: CampaignLine | None) -> Answer:
+    """The contract's order: redirect, JSONP, JSON, HTML."""
+    form = from_browser_form(request)
+    if params.revmsghtml and not params.has_callback and form:
+        if redirect_allowed(request, params.revmsghtml, line):
+            return Answer.REDIRECT
+        logger.warning("refused to redirect to %s (host not allowed)", urlsplit(params.revmsghtml).hostname)
+        return Answer.HTML
+    if params.has_callback:
+        return Answer.JSONP if params.callback_valid else Answer.JSON
+    if prefers(request, "text/html", "application/json"):
+        return Answer.HTML
+    return Answer.JSON

@@ -1,0 +1,263 @@
+"""Merge the query string and the body of an ``/outgoing`` request, then validate.
+
+The query string and the body are merged with the body winning on a clash. Bodies may
+be JSON (an object), urlencoded, multipart or ``text/plain`` (``key=value`` lines).
+Validation never raises: problems are collected per parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from rest_framework.exceptions import APIException
+from rest_framework.parsers import BaseParser
+
+from .. import phone as phones
+
+CALLBACK_RE = re.compile(r"^[A-Za-z_$][0-9A-Za-z_$]*(\.[A-Za-z_$][0-9A-Za-z_$]*)*$")
+CALLBACK_MAX = 128
+DATA_MAX_BYTES = 4096
+NAME_MAX = 255
+EMAIL_MAX = 254
+URL_MAX = 2048
+EXTRA_MAX_KEYS = 50
+EXTRA_KEY_MAX = 64
+EXTRA_VALUE_MAX = 1024
+SUBMITTED_VALUE_MAX = 2048
+
+# Parameters with a meaning of their own; everything else becomes a variable.
+KNOWN = {"phone", "CallerID", "campaign_line", "name", "email", "data", "revmsghtml", "callback"}
+# Parameters that clients add for their own purposes and that are not the visitor's.
+IGNORED = {"_", "csrfmiddlewaretoken"}
+
+
+class PlainTextFormParser(BaseParser):
+    """An HTML form posted with ``enctype="text/plain"``: ``key=value`` lines.
+
+    A line without ``=`` continues the previous value (a textarea with a newline).
+    """
+
+    media_type = "text/plain"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        request = parser_context.get("request")
+        encoding = parser_context.get("encoding") or getattr(request, "encoding", None) or "utf-8"
+        text = stream.read().decode(encoding, errors="replace") if stream is not None else ""
+        values: dict[str, str] = {}
+        last: str | None = None
+        for line in re.split(r"\r\n|\n|\r", text):
+            if "=" in line:
+                key, _, value = line.partition("=")
+                values[key] = value
+                last = key
+            elif last is not None and line:
+                values[last] += "\n" + line
+        return values
+
+
+@dataclass
+class OutgoingParams:
+    """The validated parameters of one request, and what was wrong with them."""
+
+    submitted: dict[str, Any] = field(default_factory=dict)
+    phone: str = ""
+    phone_number: Any = None  # phonenumbers.PhoneNumber when valid
+    campaign_line: str = ""
+    name: str = ""
+    email: str = ""
+    revmsghtml: str = ""
+    callback: str = ""
+    variables: dict[str, Any] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    @property
+    def has_callback(self) -> bool:
+        return "callback" in self.submitted
+
+    @property
+    def callback_valid(self) -> bool:
+        return bool(self.callback) and "callback" not in self.problems
+
+
+def _scalar(value: Any) -> Any:
+    """Turn a JSON scalar into the string a form would have sent."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def merge(query: Any, body: Any) -> dict[str, Any]:
+    """Merge the query string and the parsed body; the body wins on a clash."""
+    merged: dict[str, Any] = {}
+    for source in (query, body):
+        if source is None:
+            continue
+        if hasattr(source, "lists"):  # QueryDict: the last value of a repeated key
+            for key, values in source.lists():
+                if values:
+                    merged[key] = values[-1]
+        elif isinstance(source, dict):
+            for key, value in source.items():
+                merged[str(key)] = value
+    return merged
+
+
+def read(request) -> tuple[dict[str, Any], str | None]:
+    """The merged parameters of a DRF request, and a body problem (or None)."""
+    body: Any = None
+    problem = None
+    try:
+        body = request.data
+    except APIException as exc:
+        problem = f"body: {exc.detail}"
+    except (ValueError, UnicodeDecodeError) as exc:
+        problem = f"body: {exc}"
+    if body is not None and not hasattr(body, "lists") and not isinstance(body, dict):
+        problem = "body: a JSON body must be an object"
+        body = None
+    return merge(request.query_params, body), problem
+
+
+def _text(value: Any) -> str | None:
+    """A stripped string, '' for absent/empty, None when not a scalar."""
+    value = _scalar(value)
+    if value is None:
+        return ""
+    if hasattr(value, "read"):  # an uploaded file where text was expected
+        return None
+    if not isinstance(value, str):
+        return None
+    return value.strip()
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def validate(submitted: dict[str, Any], body_problem: str | None = None) -> OutgoingParams:
+    """Validate merged parameters; every problem is recorded, none raised."""
+    p = OutgoingParams(submitted=_keepable(submitted))
+    problems = p.problems
+    if body_problem:
+        problems["body"] = body_problem
+
+    texts: dict[str, str] = {}
+    for key in KNOWN - {"data"}:
+        if key in submitted:
+            text = _text(submitted[key])
+            if text is None:
+                problems[key] = "must be text"
+            else:
+                texts[key] = text
+
+    raw_phone = texts.get("phone") or texts.get("CallerID") or ""
+    if not raw_phone:
+        problems["phone"] = "missing"
+    else:
+        try:
+            p.phone_number = phones.parse(raw_phone)
+            p.phone = phones.to_e164(p.phone_number)
+        except phones.InvalidNumber as exc:
+            problems["phone"] = f"not a valid number ({exc})"
+
+    raw_line = texts.get("campaign_line", "")
+    if not raw_line:
+        problems["campaign_line"] = "missing"
+    else:
+        try:
+            p.campaign_line = phones.normalize(raw_line)
+        except phones.InvalidNumber as exc:
+            problems["campaign_line"] = f"not a valid number ({exc})"
+
+    p.name = texts.get("name", "")
+    if len(p.name) > NAME_MAX:
+        problems["name"] = f"longer than {NAME_MAX} characters"
+        p.name = p.name[:NAME_MAX]
+
+    email = texts.get("email", "")
+    if email:
+        try:
+            if len(email) > EMAIL_MAX:
+                raise ValidationError("too long")
+            validate_email(email)
+            p.email = email
+        except ValidationError:
+            problems["email"] = "not a valid address"
+
+    revmsghtml = texts.get("revmsghtml", "")
+    if revmsghtml:
+        parts = urlsplit(revmsghtml) if len(revmsghtml) <= URL_MAX else None
+        if parts is None or parts.scheme not in ("http", "https") or not _host(revmsghtml):
+            problems["revmsghtml"] = "must be an absolute http(s) URL"
+        else:
+            p.revmsghtml = revmsghtml
+
+    callback = texts.get("callback", "")
+    if "callback" in submitted:
+        if not callback or len(callback) > CALLBACK_MAX or not CALLBACK_RE.match(callback):
+            problems["callback"] = "not a valid JSONP function name"
+        else:
+            p.callback = callback
+
+    variables: dict[str, Any] = {}
+    extras = [k for k in submitted if k not in KNOWN and k not in IGNORED]
+    if len(extras) > EXTRA_MAX_KEYS:
+        problems["variables"] = f"more than {EXTRA_MAX_KEYS} extra parameters"
+    for key in extras[:EXTRA_MAX_KEYS]:
+        text = _text(submitted[key])
+        if text is None:
+            problems[key] = "must be text"
+        elif len(key) > EXTRA_KEY_MAX or len(text) > EXTRA_VALUE_MAX:
+            problems[key] = "too long"
+        elif text:
+            variables[key] = text
+
+    data = submitted.get("data")
+    if isinstance(data, str):
+        data = data.strip()
+        if data:
+            if len(data.encode("utf-8")) > DATA_MAX_BYTES:
+                problems["data"] = f"larger than {DATA_MAX_BYTES} bytes"
+            else:
+                try:
+                    data = json.loads(data)
+                except ValueError:
+                    problems["data"] = "not valid JSON"
+        else:
+            data = None
+    if data is not None and "data" not in problems:
+        if not isinstance(data, dict):
+            problems["data"] = "must be a JSON object"
+        elif len(json.dumps(data).encode("utf-8")) > DATA_MAX_BYTES:
+            problems["data"] = f"larger than {DATA_MAX_BYTES} bytes"
+        else:
+            variables.update({str(k): v for k, v in data.items()})
+    p.variables = variables
+    return p
+
+
+def _keepable(submitted: dict[str, Any]) -> dict[str, Any]:
+    """The raw parameters in a form that can be stored: bounded, JSON-safe."""
+    kept: dict[str, Any] = {}
+    for key, value in list(submitted.items())[: EXTRA_MAX_KEYS + len(KNOWN)]:
+        if hasattr(value, "read"):
+            value = f"<file {getattr(value, 'name', '')!s:.100}>"
+        elif not isinstance(value, (str, int, float, bool, type(None))):
+            value = json.dumps(value, default=str)
+        if isinstance(value, str) and len(value) > SUBMITTED_VALUE_MAX:
+            value = value[:SUBMITTED_VALUE_MAX] + "…"
+        kept[str(key)[:EXTRA_KEY_MAX]] = value
+    return kept

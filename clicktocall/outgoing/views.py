@@ -1,0 +1,104 @@
+"""The DRF view for ``/outgoing``: one decision table, no business logic."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpResponse, HttpResponseRedirect
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from rest_framework import exceptions
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import calls
+from ..clients import client_ip
+from . import params as parameters
+from .negotiation import Answer, JSONFirstNegotiation, choose
+from .renderers import HTMLRenderer, JSONPRenderer, JSONRenderer
+
+logger = logging.getLogger("clicktocall.outgoing")
+
+
+def _payload(outcome: calls.Outcome) -> dict:
+    return {"error": outcome.is_error, "message": outcome.message}
+
+
+class OutgoingView(APIView):
+    """Ask for a call: ``GET|POST /outgoing`` with ``phone`` and ``campaign_line``."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+    parser_classes = [JSONParser, FormParser, MultiPartParser, parameters.PlainTextFormParser]
+    renderer_classes = [JSONRenderer, JSONPRenderer, HTMLRenderer]
+    content_negotiation_class = JSONFirstNegotiation
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs):
+        submitted, body_problem = parameters.read(request)
+        params = parameters.validate(submitted, body_problem)
+        meta = calls.RequestMeta(
+            client_ip=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
+            referrer=request.headers.get("Referer", ""),
+        )
+        try:
+            result = calls.request_call(params, meta)
+        except Exception:  # database down and the like: the contract's error, never a 500
+            logger.exception("could not handle an /outgoing request")
+            result = calls.Result(calls.Outcome.ERROR)
+        return self.respond(request, params, result)
+
+    post = get
+
+    def options(self, request, *args, **kwargs):
+        response = HttpResponse(status=200)
+        response["Allow"] = "GET, POST, OPTIONS"
+        return response
+
+    def respond(self, request, params: parameters.OutgoingParams, result: calls.Result):
+        answer = choose(request, params, result.line)
+        outcome = result.outcome
+        if answer is Answer.REDIRECT:
+            return HttpResponseRedirect(params.revmsghtml)
+        status = outcome.status
+        if answer is Answer.JSONP:
+            request.accepted_renderer = JSONPRenderer()
+            self.jsonp_callback = params.callback
+            status = 200  # a browser runs no script served with 4xx; the error is in the payload
+        elif answer is Answer.HTML:
+            request.accepted_renderer = HTMLRenderer()
+        else:
+            request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = request.accepted_renderer.media_type
+        response = Response(_payload(outcome), status=status)
+        if result.retry_after:
+            response["Retry-After"] = str(result.retry_after)
+        return response
+
+    def get_renderer_context(self):
+        context = super().get_renderer_context()
+        context["callback"] = getattr(self, "jsonp_callback", "")
+        return context
+
+    def handle_exception(self, exc):
+        """Every failure answers the contract's JSON body; nothing becomes a 500."""
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        if isinstance(exc, exceptions.MethodNotAllowed):
+            response = Response(_payload(calls.Outcome.ERROR), status=405)
+            response["Allow"] = ", ".join(self.allowed_methods)
+            return response
+        if isinstance(exc, (exceptions.ParseError, exceptions.UnsupportedMediaType)):
+            return Response(_payload(calls.Outcome.INVALID), status=400)
+        logger.exception("unexpected error in /outgoing")
+        return Response(_payload(calls.Outcome.ERROR), status=400)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_vary_headers(response, ["Accept"])
+        add_never_cache_headers(response)
+        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "jsonp":
+            response["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -1,0 +1,69 @@
+"""Parsing and normalizing phone numbers with the ``phonenumbers`` library."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from .conf import conf
+
+# Number types a person can answer. Premium-rate, shared-cost, UAN, pager and similar
+# numbers are refused: they are the usual vehicle of toll fraud.
+PERSONAL_TYPES = frozenset(
+    {
+        PhoneNumberType.FIXED_LINE,
+        PhoneNumberType.MOBILE,
+        PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        PhoneNumberType.VOIP,
+        PhoneNumberType.PERSONAL_NUMBER,
+    }
+)
+
+
+class InvalidNumber(ValueError):
+    """The text is not a valid, dialable phone number."""
+
+
+def parse(text: str, region: str | None = None) -> phonenumbers.PhoneNumber:
+    """Parse ``text`` in ``region`` (the configured default when None) or raise."""
+    if not isinstance(text, str) or not text.strip() or len(text) > 64:
+        raise InvalidNumber("empty or too long")
+    try:
+        number = phonenumbers.parse(text.strip(), region or conf.DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidNumber(str(exc)) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidNumber("not a valid number")
+    return number
+
+
+def to_e164(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize(text: str, region: str | None = None) -> str:
+    """Return ``text`` as an E.164 string, or raise ``InvalidNumber``."""
+    return to_e164(parse(text, region))
+
+
+def region_of(e164: str) -> str | None:
+    """The ISO country code of an E.164 number, or None."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def is_personal(number: phonenumbers.PhoneNumber) -> bool:
+    """Whether the number is of a type a person answers (not premium-rate and the like)."""
+    return phonenumbers.number_type(number) in PERSONAL_TYPES
+
+
+def display(e164: str) -> str:
+    """A human-friendly international rendering of an E.164 number."""
+    try:
+        return phonenumbers.format_number(
+            phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        return e164

@@ -1,0 +1,1 @@
+"""Telephony backend implementations."""

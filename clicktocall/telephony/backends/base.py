@@ -1,0 +1,44 @@
+"""The interface every telephony backend implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """Everything a provider needs to place one call."""
+
+    to: str
+    from_: str
+    attempt_token: str
+    voice_url: str = ""
+    status_callback_url: str = ""
+    ring_timeout: int = 30
+    machine_detection: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderCall:
+    """The provider's answer to a placed call."""
+
+    sid: str
+    status: str = "queued"
+
+
+class BaseTelephonyBackend:
+    """Places calls. Subclasses implement ``place_call``.
+
+    ``place_call`` returns a ``ProviderCall`` or raises ``TelephonyError``; it never
+    touches a request or the database.
+    """
+
+    name = "base"
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.options = kwargs
+
+    def place_call(self, call: CallRequest) -> ProviderCall:  # pragma: no cover - interface
+        raise NotImplementedError("subclasses of BaseTelephonyBackend must implement place_call()")

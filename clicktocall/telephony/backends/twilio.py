@@ -1,0 +1,71 @@
+"""Production backend: places calls through Twilio's REST API.
+
+The ``twilio`` package is imported lazily, and the client is built per call from the
+settings, so ``override_settings`` and ``TWILIO_API_BASE_URL`` (a stand-in server) work.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ...conf import conf
+from ...exceptions import ClickToCallConfigurationError, TelephonyError
+from .base import BaseTelephonyBackend, CallRequest, ProviderCall
+
+logger = logging.getLogger("clicktocall.telephony.twilio")
+
+STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+REQUEST_TIMEOUT = 10  # seconds for the HTTP request to the Calls resource
+
+
+class TwilioBackend(BaseTelephonyBackend):
+    name = "twilio"
+
+    def get_client(self) -> Any:
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        sid, token = conf.TWILIO_ACCOUNT_SID, conf.TWILIO_AUTH_TOKEN
+        if not sid:
+            raise ClickToCallConfigurationError("TWILIO_ACCOUNT_SID", "is not set")
+        if not token:
+            raise ClickToCallConfigurationError("TWILIO_AUTH_TOKEN", "is not set")
+        client = Client(sid, token, http_client=TwilioHttpClient(timeout=REQUEST_TIMEOUT))
+        client.api.base_url = conf.TWILIO_API_BASE_URL
+        return client
+
+    def call_parameters(self, call: CallRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "to": call.to,
+            "from_": call.from_,
+            "url": call.voice_url,
+            "method": "POST",
+            "timeout": call.ring_timeout,
+        }
+        if call.status_callback_url:
+            params["status_callback"] = call.status_callback_url
+            params["status_callback_method"] = "POST"
+            params["status_callback_event"] = STATUS_EVENTS
+        if call.machine_detection:
+            params["machine_detection"] = "Enable"
+        return params
+
+    def place_call(self, call: CallRequest) -> ProviderCall:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        client = self.get_client()
+        try:
+            created = client.calls.create(**self.call_parameters(call))
+        except TwilioRestException as exc:
+            transient = exc.status >= 500 or exc.status == 429
+            raise TelephonyError(
+                f"Twilio refused the call: HTTP {exc.status}, code {exc.code}: {exc.msg}",
+                transient=transient,
+                status=exc.status,
+            ) from exc
+        except TwilioException as exc:
+            raise TelephonyError(f"Twilio error: {exc}", transient=True) from exc
+        except OSError as exc:  # connection refused, DNS, timeouts (requests' errors are OSErrors)
+            raise TelephonyError(f"Twilio unreachable: {exc.__class__.__name__}: {exc}", transient=True) from exc
+        return ProviderCall(sid=created.sid, status=str(created.status or "queued"))

@@ -1,0 +1,17 @@
+"""URLs of the app. Include them at the site root so ``/outgoing`` is where pages expect it::
+
+    path("", include("clicktocall.urls")),
+"""
+
+from django.urls import path, re_path
+
+from .outgoing.views import OutgoingView
+from .webhooks import views as webhooks
+
+app_name = "clicktocall"
+
+urlpatterns = [
+    re_path(r"^outgoing/?$", OutgoingView.as_view(), name="outgoing"),
+    path("clicktocall/twilio/voice/<str:token>/", webhooks.voice, name="twilio-voice"),
+    path("clicktocall/twilio/status/<str:token>/", webhooks.status, name="twilio-status"),
+]

@@ -1,0 +1,12 @@
+"""URLs of the project: the app at the root, the admin, and the demo page."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.demo, name="demo"),
+    path("admin/", admin.site.urls),
+    path("", include("clicktocall.urls")),
+]
