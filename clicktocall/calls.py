@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError
 from django.urls import reverse
 
+from . import guards, signals
 from . import phone as phones
 from .conf import conf
 from .exceptions import ClickToCallError
@@ -129,8 +130,19 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     if not line.is_active:
         return _refuse(line, params, meta, Outcome.UNCONFIGURED, CallAttempt.Outcome.INACTIVE, "line is switched off")
 
+    refusal = guards.refusal(line, params, meta)
+    if refusal is not None:
+        result = _refuse(line, params, meta, refusal.outcome, refusal.code, refusal.detail)
+        result.retry_after = refusal.retry_after
+        return result
+
     attempt = _new_attempt(line, params, meta, CallAttempt.Outcome.PENDING)
     attempt.save()
+    return dispatch(attempt)
+
+
+def dispatch(attempt: CallAttempt) -> Result:
+    """Hand a recorded attempt to the telephony backend."""
     return place(attempt)
 
 
@@ -161,6 +173,7 @@ def place(attempt: CallAttempt) -> Result:
     attempt.status = provider_call.status if provider_call.status in CallAttempt.Status.values else CallAttempt.Status.QUEUED
     attempt.save(update_fields=["outcome", "provider_call_id", "status", "updated_at"])
     logger.info("attempt %s placed: %s", attempt.pk, provider_call.sid)
+    signals.call_placed.send(sender=CallAttempt, attempt=attempt)
     return Result(Outcome.PLACED, line, attempt)
 
 

@@ -1,23 +1,11 @@
-"""What campaign staff see and edit in the Django admin."""
+"""Call attempts: read-only, filterable by line, outcome, status and date."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import CallAttempt, CampaignLine
-
-
-@admin.register(CampaignLine)
-class CampaignLineAdmin(admin.ModelAdmin):
-    list_display = ["phone_number", "name", "is_active", "updated_at"]
-    list_filter = ["is_active"]
-    search_fields = ["phone_number", "name"]
-    readonly_fields = ["created_at", "updated_at"]
-    fieldsets = [
-        (None, {"fields": ["phone_number", "name", "is_active"]}),
-        ("Redirects", {"fields": ["redirect_hosts"]}),
-        ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
-    ]
+from .. import phone
+from ..models import CallAttempt
 
 
 @admin.register(CallAttempt)
@@ -29,6 +17,14 @@ class CallAttemptAdmin(admin.ModelAdmin):
     list_select_related = ["line"]
     show_full_result_count = False
     readonly_fields = [f.name for f in CallAttempt._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        """A number typed in any human format finds the E.164 phone it stands for."""
+        try:
+            search_term = phone.normalize(search_term)
+        except phone.InvalidNumber:
+            pass
+        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request):
         return False

@@ -1,0 +1,20 @@
+"""Campaign lines: editable, with search and filters."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from ..models import CampaignLine
+
+
+@admin.register(CampaignLine)
+class CampaignLineAdmin(admin.ModelAdmin):
+    list_display = ["phone_number", "name", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["phone_number", "name"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["phone_number", "name", "is_active"]}),
+        ("Redirects", {"fields": ["redirect_hosts"]}),
+        ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
