@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.http.request import validate_host
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +49,57 @@ class CampaignLine(models.Model):
             ".example.org also allows its subdomains). The submitting page's own host is always allowed."
         ),
     )
+    # The call script
+    script = models.TextField(
+        _("script"),
+        blank=True,
+        help_text=_(
+            "Spoken with text-to-speech when the call is answered. Variables: {{ name }}, {{ zip }} "
+            "and any key the page sent in data or as an extra parameter."
+        ),
+    )
+    script_audio_url = models.URLField(
+        _("script audio URL"), blank=True, help_text=_("An audio file to play instead of the spoken script.")
+    )
+    voice = models.CharField(_("voice"), max_length=64, default="Polly.Joanna", blank=True)
+    language = models.CharField(_("language"), max_length=16, default="en-US")
+    closing_message = models.TextField(
+        _("closing message"), blank=True, default="Thank you for making your voice heard. Goodbye."
+    )
+
+    class HumanCheck(models.TextChoices):
+        PRESS_ONE = "press1", _("Ask the person to press 1 before connecting")
+        MACHINE_DETECTION = "amd", _("Twilio answering-machine detection, then press 1")
+        NONE = "none", _("No check (not recommended)")
+
+    class MachineAction(models.TextChoices):
+        HANG_UP = "hangup", _("Hang up")
+        LEAVE_MESSAGE = "message", _("Leave the script as a message")
+
+    human_check = models.CharField(
+        _("human check"), max_length=8, choices=HumanCheck.choices, default=HumanCheck.PRESS_ONE
+    )
+    machine_action = models.CharField(
+        _("when a machine answers"), max_length=8, choices=MachineAction.choices, default=MachineAction.HANG_UP
+    )
+
+    # Limits
+    cooldown_seconds = models.PositiveIntegerField(
+        _("cooldown (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_("How long the same phone must wait before asking this line again. Empty: the site default."),
+    )
+    daily_cap = models.PositiveIntegerField(
+        _("daily cap"), null=True, blank=True, help_text=_("Most calls placed per day. Empty: the site default.")
+    )
+    allowed_countries = models.CharField(
+        _("allowed destination countries"),
+        max_length=255,
+        blank=True,
+        help_text=_("Two-letter country codes, comma-separated. Empty: the line's own country."),
+    )
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -142,3 +194,106 @@ class CallAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone or '?'} → {self.line_id} ({self.get_outcome_display()})"
+
+
+class Target(models.Model):
+    """Someone the caller is connected to after the script, in order (e.g. a legislator's office)."""
+
+    line = models.ForeignKey(CampaignLine, on_delete=models.CASCADE, related_name="targets", verbose_name=_("line"))
+    position = models.PositiveIntegerField(_("position"), default=0)
+    name = models.CharField(_("name"), max_length=255)
+    phone_number = models.CharField(_("phone number"), max_length=16, validators=[validate_e164])
+    extension = models.CharField(
+        _("extension digits"),
+        max_length=32,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9wW#*]*$", _("Digits, #, * and w/W (pauses) only."))],
+        help_text=_("Sent after the target answers, e.g. wwww123#."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["line", "position", "pk"]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({phone.display(self.phone_number)})"
+
+    def clean(self) -> None:
+        if self.phone_number:
+            try:
+                self.phone_number = phone.normalize(self.phone_number)
+            except phone.InvalidNumber:
+                raise ValidationError({"phone_number": _("Enter a valid phone number.")}) from None
+
+
+class CallLeg(models.Model):
+    """One connection attempt from a call to a target, with its own outcome."""
+
+    class Status(models.TextChoices):
+        DIALING = "dialing", _("Dialing")
+        COMPLETED = "completed", _("Connected")
+        BUSY = "busy", _("Busy")
+        NO_ANSWER = "no-answer", _("No answer")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+        SKIPPED = "skipped", _("Skipped by caller")
+
+    attempt = models.ForeignKey(CallAttempt, on_delete=models.CASCADE, related_name="legs", verbose_name=_("attempt"))
+    target = models.ForeignKey(
+        Target, on_delete=models.SET_NULL, null=True, blank=True, related_name="legs", verbose_name=_("target")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    target_name = models.CharField(_("target name"), max_length=255, blank=True)
+    target_number = models.CharField(_("target number"), max_length=16, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DIALING)
+    provider_call_id = models.CharField(_("provider call id"), max_length=64, blank=True)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    duration = models.PositiveIntegerField(_("duration (s)"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "position", "pk"]
+        verbose_name = _("target leg")
+        verbose_name_plural = _("target legs")
+        indexes = [models.Index(fields=["target", "-started_at"], name="ctc_leg_target_date")]
+
+    def __str__(self) -> str:
+        return f"{self.target_name or self.target_number} ({self.get_status_display()})"
+
+
+class BlockEntry(models.Model):
+    """A phone number, IP address or network that may not be called or call in."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Phone number")
+        NETWORK = "network", _("IP address or network")
+
+    class Reason(models.TextChoices):
+        OPT_OUT = "opt-out", _("Do not call: the person opted out")
+        ABUSE = "abuse", _("Abuse")
+        OTHER = "other", _("Other")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.PHONE)
+    value = models.CharField(
+        _("number or network"),
+        max_length=64,
+        help_text=_("A phone number (any format, stored in E.164), or an IP address or CIDR range such as 203.0.113.0/24."),
+    )
+    reason = models.CharField(_("reason"), max_length=8, choices=Reason.choices, default=Reason.OTHER)
+    note = models.TextField(_("note"), blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True, help_text=_("Empty: never."))
+    hit_count = models.PositiveIntegerField(_("hits"), default=0, editable=False)
+    last_hit_at = models.DateTimeField(_("last hit"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("blocklist entry")
+        verbose_name_plural = _("blocklist")
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="ctc_block_unique")]
+        indexes = [models.Index(fields=["kind", "value", "expires_at"], name="ctc_block_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.value} ({self.get_reason_display()})"
