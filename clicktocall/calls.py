@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError
 from django.urls import reverse
 
-from . import guards, signals
+from . import callflow, guards, lifecycle, signals
 from . import phone as phones
 from .conf import conf
 from .exceptions import ClickToCallError
@@ -149,16 +149,19 @@ def dispatch(attempt: CallAttempt) -> Result:
 def place(attempt: CallAttempt) -> Result:
     """Ask the telephony backend to place a recorded attempt's call."""
     line = attempt.line
-    request = CallRequest(
-        to=attempt.phone,
-        from_=line.phone_number,
-        attempt_token=attempt.token,
-        voice_url=webhook_url("twilio-voice", attempt),
-        status_callback_url=webhook_url("twilio-status", attempt),
-        ring_timeout=conf.RING_TIMEOUT,
-    )
     try:
-        provider_call = get_backend().place_call(request)
+        backend = get_backend()
+        request = CallRequest(
+            to=attempt.phone,
+            from_=line.phone_number,
+            attempt_token=attempt.token,
+            voice_url=webhook_url("twilio-voice", attempt),
+            status_callback_url=webhook_url("twilio-status", attempt),
+            ring_timeout=conf.RING_TIMEOUT,
+            machine_detection=callflow.machine_detection(line),
+            extra=callflow.request_extra(attempt, backend),
+        )
+        provider_call = backend.place_call(request)
     except ClickToCallError as exc:
         logger.warning("attempt %s: provider error: %s", attempt.pk, exc)
         _save_failure(attempt, str(exc))
@@ -170,8 +173,9 @@ def place(attempt: CallAttempt) -> Result:
 
     attempt.outcome = CallAttempt.Outcome.PLACED
     attempt.provider_call_id = provider_call.sid
-    attempt.status = provider_call.status if provider_call.status in CallAttempt.Status.values else CallAttempt.Status.QUEUED
-    attempt.save(update_fields=["outcome", "provider_call_id", "status", "updated_at"])
+    attempt.save(update_fields=["outcome", "provider_call_id", "updated_at"])
+    # Status callbacks may have arrived already: the lifecycle never moves backwards.
+    lifecycle.advance(attempt, provider_call.status if provider_call.status in lifecycle.STATUSES else "queued")
     logger.info("attempt %s placed: %s", attempt.pk, provider_call.sid)
     signals.call_placed.send(sender=CallAttempt, attempt=attempt)
     return Result(Outcome.PLACED, line, attempt)

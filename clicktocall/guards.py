@@ -21,4 +21,22 @@ class Refusal:
 
 def refusal(line: Any, params: Any, meta: Any) -> Refusal | None:
     """The first limit the request runs into, or None when the call may be placed."""
+    return opted_out(params)
+
+
+def opted_out(params: Any) -> Refusal | None:
+    """Refuse a number on the do-not-call list (its owner pressed the opt-out key)."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from .calls import Outcome
+    from .models import BlockEntry
+
+    if not params.phone:
+        return None
+    blocked = BlockEntry.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()), kind=BlockEntry.Kind.PHONE, value=params.phone
+    ).exists()
+    if blocked:
+        return Refusal(Outcome.ERROR, "blocked", "the number is on the do-not-call list")
     return None

@@ -14,4 +14,6 @@ urlpatterns = [
     re_path(r"^outgoing/?$", OutgoingView.as_view(), name="outgoing"),
     path("clicktocall/twilio/voice/<str:token>/", webhooks.voice, name="twilio-voice"),
     path("clicktocall/twilio/status/<str:token>/", webhooks.status, name="twilio-status"),
+    path("clicktocall/twilio/gather/<str:token>/", webhooks.gather, name="twilio-gather"),
+    path("clicktocall/twilio/dial/<str:token>/<int:position>/", webhooks.dial, name="twilio-dial"),
 ]

@@ -6,10 +6,11 @@ from django.contrib import admin
 
 from .. import phone
 from ..models import CallAttempt
+from .callflow import CallFlowAttemptAdminMixin
 
 
 @admin.register(CallAttempt)
-class CallAttemptAdmin(admin.ModelAdmin):
+class CallAttemptAdmin(CallFlowAttemptAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "line", "phone", "name", "outcome", "status", "duration"]
     list_filter = ["outcome", "status", "line", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=phone", "name", "email"]

@@ -1,49 +1,170 @@
-"""Webhook views Twilio calls: the voice URL (TwiML) and the status callback."""
+"""Webhook views Twilio calls: the voice URL, the gather and dial actions, the status callback.
+
+Each URL carries the attempt's unguessable token. Every request must carry a valid
+``X-Twilio-Signature`` (checked always, also with ``DEBUG`` on) before anything is read
+or written; a forged or unsigned request gets a 403 and changes nothing. Malformed
+parameters get a 400. An unexpected error is logged and answered with TwiML that ends
+the call politely (or a 503 for the status callback), never a 500.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotFound
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseNotFound,
+)
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from .. import blocklist, callflow, lifecycle
 from ..exceptions import WebhookSignatureError
 from ..models import CallAttempt
 from . import signature
 
 logger = logging.getLogger("clicktocall.webhooks")
 
-
-def _attempt(request: HttpRequest, token: str) -> CallAttempt | HttpResponse:
-    try:
-        signature.validate(request)
-    except WebhookSignatureError as exc:
-        logger.warning("webhook refused: %s", exc)
-        return HttpResponseForbidden("invalid signature")
-    attempt = CallAttempt.objects.select_related("line").filter(token=token).first()
-    if attempt is None:
-        return HttpResponseNotFound("unknown call")
-    return attempt
+TWIML = "text/xml; charset=utf-8"
+SORRY = "Sorry, an error occurred. Goodbye."
+# Attempts whose call may legitimately be in progress.
+LIVE_OUTCOMES = {CallAttempt.Outcome.PENDING, CallAttempt.Outcome.PLACED, CallAttempt.Outcome.QUEUED}
 
 
-@csrf_exempt
-@require_POST
-def voice(request: HttpRequest, token: str) -> HttpResponse:
+def _twiml(response: Any) -> HttpResponse:
+    return HttpResponse(str(response), content_type=TWIML)
+
+
+def _sorry() -> HttpResponse:
     from twilio.twiml.voice_response import VoiceResponse
 
-    found = _attempt(request, token)
-    if isinstance(found, HttpResponse):
-        return found
+    response = VoiceResponse()
+    response.say(SORRY)
+    response.hangup()
+    return _twiml(response)
+
+
+def webhook(kind: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Validate the signature, find the attempt, and never let an error become a 500."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @require_POST
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
+            try:
+                signature.validate(request)
+            except WebhookSignatureError as exc:
+                logger.warning("%s webhook refused: %s", kind, exc)
+                return HttpResponseForbidden("invalid signature")
+            attempt = CallAttempt.objects.select_related("line").filter(token=token).first()
+            if attempt is None:
+                return HttpResponseNotFound("unknown call")
+            try:
+                return view(request, attempt, **kwargs)
+            except Exception:
+                logger.exception("%s webhook failed for attempt %s", kind, attempt.pk)
+                if kind == "status":
+                    return HttpResponse("temporarily unavailable", status=503)
+                return _sorry()
+
+        return wrapped
+
+    return decorate
+
+
+def _hang_up() -> HttpResponse:
+    from twilio.twiml.voice_response import VoiceResponse
+
     response = VoiceResponse()
     response.hangup()
-    return HttpResponse(str(response), content_type="text/xml")
+    return _twiml(response)
 
 
-@csrf_exempt
-@require_POST
-def status(request: HttpRequest, token: str) -> HttpResponse:
-    found = _attempt(request, token)
-    if isinstance(found, HttpResponse):
-        return found
+def _record_call_status(request: HttpRequest, attempt: CallAttempt) -> str | None:
+    """Record the ``CallStatus`` a request reports; the status, or None when absent/unknown."""
+    status = request.POST.get("CallStatus", "")
+    if status not in lifecycle.STATUSES:
+        return None
+    lifecycle.advance(
+        attempt,
+        status,
+        when=lifecycle.parse_timestamp(request.POST.get("Timestamp")),
+        duration=lifecycle.parse_seconds(request.POST.get("CallDuration")),
+        call_sid=request.POST.get("CallSid", ""),
+    )
+    return status
+
+
+@webhook("voice")
+def voice(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
+    """The answered call: human check, script, first connection."""
+    if attempt.outcome not in LIVE_OUTCOMES:
+        return _hang_up()
+    _record_call_status(request, attempt)
+    flow = callflow.CallFlow.for_attempt(attempt)
+    response = flow.answer(request.POST.get("AnsweredBy", ""))
+    if attempt.line.human_check == attempt.line.HumanCheck.NONE and flow.targets:
+        lifecycle.start_leg(attempt, 0, flow.targets[0])
+    return _twiml(response)
+
+
+@webhook("gather")
+def gather(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
+    """The key the caller pressed at the prompt: 1 connects, 9 opts out."""
+    if attempt.outcome not in LIVE_OUTCOMES:
+        return _hang_up()
+    digits = request.POST.get("Digits", "")[:32]
+    flow = callflow.CallFlow.for_attempt(attempt)
+    if digits == callflow.OPT_OUT_KEY:
+        if attempt.phone:
+            note = f"Pressed {digits} during a call from {attempt.line.phone_number}"
+            blocklist.add_opt_out(attempt.phone, note=note)
+            logger.info("attempt %s: %s opted out", attempt.pk, attempt.phone)
+        return _twiml(flow.opted_out())
+    if digits == callflow.CONNECT_KEY and flow.targets:
+        lifecycle.start_leg(attempt, 0, flow.targets[0])
+    return _twiml(flow.keypress(digits))
+
+
+@webhook("dial")
+def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpResponse:
+    """A target call ended: record its leg, then connect the next target or close."""
+    dial_status = request.POST.get("DialCallStatus", "")
+    if dial_status not in lifecycle.LEG_STATUSES:
+        return HttpResponseBadRequest("DialCallStatus missing or unknown")
+    flow = callflow.CallFlow.for_attempt(attempt)
+    if position >= len(flow.targets):
+        return HttpResponseNotFound("unknown target")
+    lifecycle.end_leg(
+        attempt,
+        position,
+        dial_status,
+        duration=lifecycle.parse_seconds(request.POST.get("DialCallDuration")),
+        call_sid=request.POST.get("DialCallSid", ""),
+    )
+    if request.POST.get("CallStatus") in lifecycle.END_STATUSES or attempt.outcome not in LIVE_OUTCOMES:
+        return _hang_up()  # the caller has hung up: Twilio ignores this answer
+    following = position + 1
+    if following < len(flow.targets):
+        lifecycle.start_leg(attempt, following, flow.targets[following])
+    return _twiml(flow.connect(following, dial_status))
+
+
+@webhook("status")
+def status(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
+    """The status callback: the call's lifecycle."""
+    if request.POST.get("CallStatus", "") not in lifecycle.STATUSES:
+        return HttpResponseBadRequest("CallStatus missing or unknown")
+    call_sid = request.POST.get("CallSid", "")
+    if call_sid and attempt.provider_call_id and call_sid != attempt.provider_call_id:
+        logger.warning("attempt %s: status callback for another call %s", attempt.pk, call_sid)
+        return HttpResponseBadRequest("CallSid does not match this call")
+    _record_call_status(request, attempt)
     return HttpResponse(status=204)

@@ -16,7 +16,8 @@ class CallRequest:
     voice_url: str = ""
     status_callback_url: str = ""
     ring_timeout: int = 30
-    machine_detection: bool = False
+    # Twilio's MachineDetection mode: "" (off), "Enable" or "DetectMessageEnd".
+    machine_detection: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

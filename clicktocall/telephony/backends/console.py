@@ -1,4 +1,8 @@
-"""Development backend: logs the call it would place instead of dialing."""
+"""Development backend: logs the call it would place instead of dialing.
+
+It shows what the call would say and whom it would dial, from the same call-flow code
+the webhooks answer Twilio with (``CallRequest.extra["transcript"]``).
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,25 @@ logger = logging.getLogger("clicktocall.telephony.console")
 
 class ConsoleBackend(BaseTelephonyBackend):
     name = "console"
+    describes_calls = True
 
     def place_call(self, call: CallRequest) -> ProviderCall:
         sid = "CA" + secrets.token_hex(16)
         logger.warning(
-            "console telephony: would call %s from %s (call %s, voice URL %s)",
+            "console telephony: would call %s from %s (call %s, voice URL %s%s)",
             call.to,
             call.from_,
             sid,
             call.voice_url or "-",
+            f", machine detection {call.machine_detection}" if call.machine_detection else "",
         )
+        targets = call.extra.get("targets") or []
+        if targets:
+            logger.warning(
+                "console telephony: would connect %s to %s",
+                call.to,
+                "; ".join(f"{name} {number}" + (f" ext. {ext}" if ext else "") for name, number, ext in targets),
+            )
+        if call.extra.get("transcript"):
+            logger.warning("console telephony: the call would go like this:\n%s", call.extra["transcript"])
         return ProviderCall(sid=sid, status="queued")

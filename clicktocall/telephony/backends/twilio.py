@@ -48,7 +48,8 @@ class TwilioBackend(BaseTelephonyBackend):
             params["status_callback_method"] = "POST"
             params["status_callback_event"] = STATUS_EVENTS
         if call.machine_detection:
-            params["machine_detection"] = "Enable"
+            mode = call.machine_detection
+            params["machine_detection"] = mode if isinstance(mode, str) else "Enable"
         return params
 
     def place_call(self, call: CallRequest) -> ProviderCall:

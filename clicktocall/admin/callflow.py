@@ -1,0 +1,139 @@
+"""The call flow in the admin: script and targets on the line, a preview, target legs on the attempt.
+
+The preview is built by ``clicktocall.callflow``, the code that answers Twilio, so it
+shows exactly what a call says and does for the sample variables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from .. import callflow
+from ..models import CallLeg, CampaignLine, Target
+
+SAMPLE_VARIABLES = {"name": "Paul Revere", "zip": "02113"}
+
+CALL_FLOW_FIELDSETS = [
+    (
+        "Call script",
+        {
+            "fields": ["script", "script_audio_url", "voice", "language", "closing_message"],
+            "description": "Variables: {{ name }}, {{ zip }} and any key the page sends in data or as an extra "
+            "parameter. A missing variable is spoken as nothing.",
+        },
+    ),
+    ("Human check", {"fields": ["human_check", "machine_action"]}),
+    ("Preview", {"fields": ["call_preview"]}),
+]
+
+
+class TargetInline(admin.TabularInline):
+    """The people a caller is connected to, in order."""
+
+    model = Target
+    fields = ["position", "name", "phone_number", "extension", "is_active"]
+    ordering = ["position", "pk"]
+    extra = 1
+
+
+class CallLegInline(admin.TabularInline):
+    """How each connection to a target went (read-only)."""
+
+    model = CallLeg
+    fields = ["position", "target_name", "target_number", "status", "started_at", "ended_at", "duration"]
+    readonly_fields = fields
+    ordering = ["position", "pk"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def sample_variables(line: CampaignLine, given: dict[str, str] | None = None) -> dict[str, str]:
+    """Sample values for every variable the line's texts use (given ones win)."""
+    names = callflow.placeholders(line.script) + callflow.placeholders(line.closing_message)
+    values = {name: SAMPLE_VARIABLES.get(name, "") for name in ["name", "zip", *names]}
+    values.update({k: v for k, v in (given or {}).items() if k in values})
+    return values
+
+
+class CallFlowLineAdminMixin:
+    """Script fields, ordered targets inline and a preview on the campaign line page."""
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fieldsets = list(super().get_fieldsets(request, obj))  # type: ignore[misc]
+        shown = {name for _, options in fieldsets for name in options.get("fields", [])}
+        extra = [fs for fs in CALL_FLOW_FIELDSETS if not shown.intersection(fs[1]["fields"])]
+        if obj is None:
+            extra = [fs for fs in extra if "call_preview" not in fs[1]["fields"]]
+        return fieldsets[:-1] + extra + fieldsets[-1:] if fieldsets else extra
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [*super().get_readonly_fields(request, obj), "call_preview"]  # type: ignore[misc]
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        return [*super().get_inlines(request, obj), TargetInline]  # type: ignore[misc]
+
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        view = self.admin_site.admin_view(self.call_preview_view)  # type: ignore[attr-defined]
+        name = f"{opts.app_label}_{opts.model_name}_call_preview"
+        return [path("<path:object_id>/call-preview/", view, name=name), *super().get_urls()]  # type: ignore[misc]
+
+    @admin.display(description="What the call says")
+    def call_preview(self, obj: CampaignLine) -> str:
+        if obj is None or obj.pk is None:
+            return "Save the line to see a preview."
+        variables = sample_variables(obj)
+        stages = callflow.preview(obj, variables)
+        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_call_preview", args=[obj.pk])
+        rows = format_html_join(
+            "",
+            "<p><strong>{}</strong></p><pre class='call-transcript'>{}</pre>",
+            ((stage.title, "\n".join(stage.transcript)) for stage in stages),
+        )
+        given = ", ".join(f"{k} = {v!r}" for k, v in variables.items())
+        return format_html(
+            "<div class='call-preview'><p>For {}. <a href='{}'>Try other values and see the TwiML</a>.</p>{}</div>",
+            given,
+            url,
+            rows,
+        )
+
+    def call_preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        line = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        if line is None:
+            raise Http404("No such campaign line.")
+        if not self.has_view_or_change_permission(request, line):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        given = {k: str(v)[:200] for k, v in request.GET.items()}
+        variables = sample_variables(line, given)
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "opts": self.model._meta,  # type: ignore[attr-defined]
+            "original": line,
+            "title": f"Call preview: {line}",
+            "variables": variables,
+            "stages": callflow.preview(line, variables),
+            "targets": callflow.active_targets(line),
+        }
+        return TemplateResponse(request, "admin/clicktocall/call_preview.html", context)
+
+
+class CallFlowAttemptAdminMixin:
+    """The target legs of a call, inline on the attempt page."""
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        return [*super().get_inlines(request, obj), CallLegInline]  # type: ignore[misc]

@@ -1,0 +1,145 @@
+"""The life of a placed call, as the provider reports it: status, times, target legs.
+
+Statuses only move forward (queued → initiated → ringing → in-progress → an end
+status), whatever order the provider's callbacks arrive in and however often; an ended
+call stays ended. Each change is recorded under a row lock and announced with
+``signals.call_status_changed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from email.utils import parsedate_to_datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import signals
+from .models import CallAttempt, CallLeg, Target
+
+logger = logging.getLogger("clicktocall.lifecycle")
+
+Status = CallAttempt.Status
+END_STATUSES = frozenset({Status.COMPLETED, Status.BUSY, Status.NO_ANSWER, Status.FAILED, Status.CANCELED})
+RANK = {
+    Status.NONE: 0,
+    Status.QUEUED: 1,
+    Status.INITIATED: 2,
+    Status.RINGING: 3,
+    Status.IN_PROGRESS: 4,
+    **{status: 5 for status in END_STATUSES},
+}
+STATUSES = frozenset(str(s) for s in RANK if s)
+
+LEG_STATUSES = {
+    "completed": CallLeg.Status.COMPLETED,
+    "answered": CallLeg.Status.COMPLETED,
+    "busy": CallLeg.Status.BUSY,
+    "no-answer": CallLeg.Status.NO_ANSWER,
+    "failed": CallLeg.Status.FAILED,
+    "canceled": CallLeg.Status.CANCELED,
+}
+
+
+def parse_timestamp(value: str | None) -> dt.datetime | None:
+    """Twilio's ``Timestamp`` (RFC 2822), or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return when if timezone.is_aware(when) else timezone.make_aware(when, dt.UTC)
+
+
+def parse_seconds(value: str | None) -> int | None:
+    """A whole, non-negative number of seconds, or None."""
+    if value is None or not str(value).strip().isdigit():
+        return None
+    seconds = int(str(value).strip())
+    return seconds if seconds < 10**7 else None
+
+
+def advance(
+    attempt: CallAttempt,
+    status: str,
+    *,
+    when: dt.datetime | None = None,
+    duration: int | None = None,
+    call_sid: str = "",
+) -> bool:
+    """Record that the call reached ``status``; return whether the status changed.
+
+    Never moves the status backwards; a late ``in-progress`` still fills in the answer
+    time of a call that already ended. ``attempt`` is updated in place.
+    """
+    if status not in STATUSES:
+        raise ValueError(f"unknown call status {status!r}")
+    when = when or timezone.now()
+    with transaction.atomic():
+        current = CallAttempt.objects.select_for_update().get(pk=attempt.pk)
+        old = current.status
+        fields: list[str] = []
+        if RANK[Status(status)] > RANK[Status(old)]:
+            current.status = status
+            fields.append("status")
+        if status == Status.IN_PROGRESS and current.answered_at is None:
+            current.answered_at = when
+            fields.append("answered_at")
+        if status in END_STATUSES and old not in END_STATUSES:
+            current.ended_at = when
+            fields.append("ended_at")
+            if duration is not None:
+                current.duration = duration
+                fields.append("duration")
+            if status == Status.COMPLETED and current.answered_at is None and duration:
+                current.answered_at = when - dt.timedelta(seconds=duration)
+                fields.append("answered_at")
+        elif status in END_STATUSES and duration is not None and current.duration is None:
+            current.duration = duration
+            fields.append("duration")
+        if call_sid and not current.provider_call_id:
+            current.provider_call_id = call_sid[:64]
+            fields.append("provider_call_id")
+        if fields:
+            current.save(update_fields=[*fields, "updated_at"])
+        if status in END_STATUSES:
+            current.legs.filter(status=CallLeg.Status.DIALING).update(
+                status=CallLeg.Status.CANCELED, ended_at=when
+            )
+    for name in ("status", "answered_at", "ended_at", "duration", "provider_call_id", "updated_at"):
+        setattr(attempt, name, getattr(current, name))
+    changed = "status" in fields
+    if changed:
+        logger.info("attempt %s: %s -> %s", attempt.pk, old or "-", status)
+        signals.call_status_changed.send(sender=CallAttempt, attempt=attempt, old_status=old, new_status=status)
+    return changed
+
+
+def start_leg(attempt: CallAttempt, position: int, target: Target) -> CallLeg:
+    """The leg that dials ``target`` (created once per position, however often asked)."""
+    leg, _ = CallLeg.objects.get_or_create(
+        attempt=attempt,
+        position=position,
+        defaults={"target": target, "target_name": target.name[:255], "target_number": target.phone_number},
+    )
+    return leg
+
+
+def end_leg(
+    attempt: CallAttempt, position: int, dial_status: str, *, duration: int | None = None, call_sid: str = ""
+) -> CallLeg | None:
+    """Record how the call to the target at ``position`` ended."""
+    leg = CallLeg.objects.filter(attempt=attempt, position=position).order_by("pk").first()
+    if leg is None:
+        return None
+    leg.status = LEG_STATUSES.get(dial_status, CallLeg.Status.FAILED)
+    leg.ended_at = timezone.now()
+    leg.duration = duration if duration is not None else leg.duration
+    if call_sid:
+        leg.provider_call_id = call_sid[:64]
+    leg.save(update_fields=["status", "ended_at", "duration", "provider_call_id"])
+    return leg
