@@ -68,13 +68,17 @@ _TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*$")
 
 
+def plain_text(text: str) -> str:
+    """Text without control or unassigned characters (which XML cannot carry), spaces collapsed."""
+    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
+    return " ".join(text.split())
+
+
 def spoken_value(value: Any) -> str:
     """A variable's value as plain text to speak: scalars only, no control characters, bounded."""
     if value is None or isinstance(value, (dict, list, tuple, set)):
         return ""
-    text = str(value)
-    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
-    return " ".join(text.split())[:MAX_VALUE_LENGTH]
+    return plain_text(str(value))[:MAX_VALUE_LENGTH]
 
 
 def render(template: str, variables: Mapping[str, Any]) -> str:
@@ -92,7 +96,7 @@ def render(template: str, variables: Mapping[str, Any]) -> str:
         return spoken_value(variables.get(name.group(1))) if name else ""
 
     text = _PLACEHOLDER.sub(substitute, _TEMPLATE_TAG.sub("", template))
-    return " ".join(text.split())[:MAX_SAY_LENGTH]
+    return plain_text(text)[:MAX_SAY_LENGTH]
 
 
 def placeholders(template: str) -> list[str]:
@@ -240,6 +244,7 @@ class CallFlow:
         self._say(verb, render(self.line.closing_message, self.variables))
 
     def _say(self, verb: Any, text: str) -> None:
+        text = plain_text(text)
         if text:
             verb.say(text, voice=self.line.voice or None, language=self.line.language or None)
 
