@@ -46,9 +46,7 @@ MAX_VALUE_LENGTH = 200  # characters of one variable's value that are spoken
 MAX_SAY_LENGTH = 4000  # Twilio speaks at most 4096 characters per <Say>
 
 # AnsweredBy values that mean no person picked up.
-MACHINE_ANSWERS = frozenset(
-    {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
-)
+MACHINE_ANSWERS = frozenset({"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"})
 
 PROMPT_CONNECT = "Press 1 to be connected. To stop receiving these calls, press 9."
 PROMPT_AGAIN = "Sorry, I didn't get that."
@@ -310,9 +308,7 @@ class Stage:
     transcript: list[str] = field(default_factory=list)
 
 
-def preview(
-    line: CampaignLine, variables: Mapping[str, Any], targets: Iterable[Target] | None = None
-) -> list[Stage]:
+def preview(line: CampaignLine, variables: Mapping[str, Any], targets: Iterable[Target] | None = None) -> list[Stage]:
     """Every step of a call on ``line`` for these variables, as the webhooks would answer."""
     flow = CallFlow(
         line=line,

@@ -107,9 +107,7 @@ def advance(
         if fields:
             current.save(update_fields=[*fields, "updated_at"])
         if status in END_STATUSES:
-            current.legs.filter(status=CallLeg.Status.DIALING).update(
-                status=CallLeg.Status.CANCELED, ended_at=when
-            )
+            current.legs.filter(status=CallLeg.Status.DIALING).update(status=CallLeg.Status.CANCELED, ended_at=when)
     for name in ("status", "answered_at", "ended_at", "duration", "provider_call_id", "updated_at"):
         setattr(attempt, name, getattr(current, name))
     changed = "status" in fields

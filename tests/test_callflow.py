@@ -35,14 +35,18 @@ def make_flow(line, **variables):
 
 class TestRender:
     def test_substitutes_names_and_empties_missing(self):
-        assert callflow.render("Hi {{ name }}, {{zip}}! {{ nope }}", {"name": "Ann", "zip": "02113"}) == "Hi Ann, 02113!"
+        assert (
+            callflow.render("Hi {{ name }}, {{zip}}! {{ nope }}", {"name": "Ann", "zip": "02113"}) == "Hi Ann, 02113!"
+        )
 
     def test_template_language_is_never_evaluated(self):
         text = "{% load static %}{% if name %}A{% endif %}{# c #}{{ name|upper }}{{ settings.SECRET_KEY }}{{ name }}"
         assert callflow.render(text, {"name": "ann", "settings": {"SECRET_KEY": "x"}}) == "Aann"
 
     def test_values_are_plain_bounded_text(self):
-        assert callflow.render("{{ a }}|{{ b }}|{{ c }}|{{ d }}", {"a": 7, "b": None, "c": {"x": 1}, "d": ["x"]}) == "7|||"
+        assert (
+            callflow.render("{{ a }}|{{ b }}|{{ c }}|{{ d }}", {"a": 7, "b": None, "c": {"x": 1}, "d": ["x"]}) == "7|||"
+        )
         assert callflow.render("{{ a }}", {"a": "x\x00y\nz"}) == "x y z"
         assert len(callflow.render("{{ a }}", {"a": "w" * 5000})) == callflow.MAX_VALUE_LENGTH
 
