@@ -135,6 +135,7 @@ CLICKTOCALL_TRUSTED_PROXIES = env_int("CLICKTOCALL_TRUSTED_PROXIES", 0)
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+CLICKTOCALL_RING_TIMEOUT = env_int("CLICKTOCALL_RING_TIMEOUT", 30)
 
 # Production hardening: on whenever DEBUG is off.
 if not DEBUG:

@@ -228,3 +228,24 @@ def test_pressing_9_opts_out(web, attempt):
     assert b"You will not receive these calls again." in response.content
     entry = BlockEntry.objects.get()
     assert entry.value == "+16175232338" and entry.reason == "opt-out"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded; charset=bogus", b"CallStatus=completed"),
+        ("application/x-www-form-urlencoded", b"\xff\xfe%%%=&&"),
+        ("multipart/form-data; boundary=x", b"--x\r\ngarbage"),
+        ("multipart/form-data", b"junk"),
+        ("application/json", b"{"),
+        ("application/x-www-form-urlencoded", b"a=1&" * 2000),
+    ],
+)
+def test_garbage_bodies_get_a_4xx(attempt, content_type, body):
+    web = Client(raise_request_exception=False)
+    for name in ["voice", "status", "gather"]:
+        path = url(name, attempt)
+        response = web.generic("POST", path, body, content_type=content_type, HTTP_X_TWILIO_SIGNATURE="abc")
+        assert 400 <= response.status_code < 500, (name, response.status_code)
+    attempt.refresh_from_db()
+    assert attempt.status == "queued"

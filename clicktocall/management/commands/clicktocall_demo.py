@@ -8,9 +8,14 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from ...models import CampaignLine
+from ...models import CampaignLine, Target
 
 DEMO_LINE = "+18559299898"
+DEMO_SCRIPT = (
+    "Hello {{ name }}. Thank you for standing up for the park near {{ zip }}. "
+    "We will now connect you to your representatives. Tell them you support the park bill."
+)
+DEMO_TARGETS = [("Representative Adams", "+12025550100"), ("Senator Brown", "+12025550101")]
 
 
 class Command(BaseCommand):
@@ -20,6 +25,11 @@ class Command(BaseCommand):
         line, _ = CampaignLine.objects.get_or_create(
             phone_number=DEMO_LINE, defaults={"name": "Demo campaign", "is_active": True}
         )
+        if not line.script and not line.targets.exists():
+            line.script = DEMO_SCRIPT
+            line.save(update_fields=["script", "updated_at"])
+            for position, (name, number) in enumerate(DEMO_TARGETS):
+                Target.objects.create(line=line, position=position, name=name, phone_number=number)
         username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin")
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
         User = get_user_model()
