@@ -63,13 +63,13 @@ def webhook(kind: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., 
             except WebhookSignatureError as exc:
                 logger.warning("%s webhook refused: %s", kind, exc)
                 return HttpResponseForbidden("invalid signature")
-            attempt = CallAttempt.objects.select_related("line").filter(token=token).first()
-            if attempt is None:
-                return HttpResponseNotFound("unknown call")
             try:
+                attempt = CallAttempt.objects.select_related("line").filter(token=token).first()
+                if attempt is None:
+                    return HttpResponseNotFound("unknown call")
                 return view(request, attempt, **kwargs)
             except Exception:
-                logger.exception("%s webhook failed for attempt %s", kind, attempt.pk)
+                logger.exception("%s webhook failed for call %s", kind, token[:12])
                 if kind == "status":
                     return HttpResponse("temporarily unavailable", status=503)
                 return _sorry()
