@@ -23,11 +23,7 @@ SAMPLE_VARIABLES = {"name": "Paul Revere", "zip": "02113"}
 CALL_FLOW_FIELDSETS = [
     (
         "Call script",
-        {
-            "fields": ["script", "script_audio_url", "voice", "language", "closing_message"],
-            "description": "Variables: {{ name }}, {{ zip }} and any key the page sends in data or as an extra "
-            "parameter. A missing variable is spoken as nothing.",
-        },
+        {"fields": ["script", "script_audio_url", "voice", "language", "closing_message"]},
     ),
     ("Human check", {"fields": ["human_check", "machine_action"]}),
     ("Preview", {"fields": ["call_preview"]}),
@@ -101,7 +97,7 @@ class CallFlowLineAdminMixin:
         url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_call_preview", args=[obj.pk])
         rows = format_html_join(
             "",
-            "<p><strong>{}</strong></p><pre class='call-transcript'>{}</pre>",
+            "<p><strong>{}</strong></p><pre class='call-transcript' style='white-space: pre-wrap'>{}</pre>",
             ((stage.title, "\n".join(stage.transcript)) for stage in stages),
         )
         given = ", ".join(f"{k} = {v!r}" for k, v in variables.items())
