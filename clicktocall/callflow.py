@@ -5,10 +5,11 @@ A call goes through these steps, each one a webhook Twilio requests (see ``webho
 1. **answer** (voice URL): the human check, then the script. With answering-machine
    detection a machine either gets the script as a message or is hung up on. With
    "press 1" (the default) the script plays inside a ``<Gather>`` that ends with the
-   prompt "press 1 to be connected, 9 to opt out". A line without targets only plays
-   the script and the closing message.
+   prompt "press 1 to be connected, 9 to opt out"; without a key the call is redirected
+   to step 2 with no digits. A line without targets only plays the script and the
+   closing message.
 2. **keypress** (gather action): ``1`` connects to the first target, ``9`` opts out,
-   anything else repeats the prompt.
+   anything else (or nothing) repeats the prompt once, then the call says goodbye.
 3. **connect** (dial action of the previous target): each target is announced by name
    and dialed with ``hangupOnStar`` (``*`` moves on to the next target) and its extension
    sent as ``sendDigits``; after the last one the closing message.
@@ -177,8 +178,7 @@ class CallFlow:
         gather = self._gather(response)
         self._script(gather)
         self._say(gather, PROMPT_CONNECT)
-        self._say(response, NO_ANSWER_GOODBYE)
-        response.hangup()
+        response.redirect(self.urls.gather, method="POST")  # no key: ask once more
         return response
 
     def keypress(self, digits: str) -> VoiceResponse:
@@ -294,7 +294,7 @@ def _describe_into(lines: list[str], element: ET.Element, indent: str) -> None:
         elif verb.tag == "Hangup":
             lines.append(f"{indent}Hangs up")
         elif verb.tag == "Redirect":
-            lines.append(f"{indent}Continues at {text}")
+            lines.append(f"{indent}Without a key: asks again" if "/gather/" in text else f"{indent}Continues at {text}")
         else:
             lines.append(f"{indent}{verb.tag}")
 

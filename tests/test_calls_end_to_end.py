@@ -176,11 +176,27 @@ def test_pressing_9_opts_out_and_later_requests_are_refused(live_server, twilio,
     assert CallAttempt.objects.order_by("-pk").first().outcome == "blocked"
 
 
-def test_no_key_pressed_hangs_up_without_connecting(live_server, twilio, campaign):
+def test_no_key_pressed_asks_again_then_hangs_up_without_connecting(live_server, twilio, campaign):
     created = request_call(live_server, twilio)
     call = twilio.run_call(created, Scenario(digits=[]))
-    assert call.heard[-3:] == ["(no key pressed)", "Say: We didn't get your answer. Goodbye.", "Hangup"]
+    assert call.heard[-5:] == [
+        "(no key pressed)",
+        "Say: Sorry, I didn't get that. Press 1 to be connected. To stop receiving these calls, press 9.",
+        "(no key pressed)",
+        "Say: We didn't get your answer. Goodbye.",
+        "Hangup",
+    ]
     assert call.dialed == []
+    assert CallAttempt.objects.get().status == "completed"
+
+
+def test_a_key_pressed_when_asked_again_connects(live_server, twilio, campaign):
+    created = request_call(live_server, twilio)
+    call = twilio.run_call(created, Scenario(digits=["", "1"]))
+    assert "Pressed 1" in call.heard
+    assert [d["number"] for d in call.dialed] == [REP, SEN]
+    redirects = [url for url, params, _ in call.webhooks if "/gather/" in url and "Digits" not in params]
+    assert len(redirects) == 1  # the <Redirect> was followed
 
 
 def test_caller_hangs_up_during_the_script(live_server, twilio, campaign):

@@ -50,7 +50,7 @@ class Scenario:
 
     - ``answer``: what the constituent's phone does: ``answer``, ``busy``, ``no-answer``, ``failed``.
     - ``answered_by``: what machine detection reports (when the call asked for it).
-    - ``digits``: keys pressed at successive ``<Gather>`` prompts (none left: no input).
+    - ``digits``: keys pressed at successive ``<Gather>`` prompts ("" or none left: no input).
     - ``dial_outcomes``: per target number, ``completed`` (talks ``talk_seconds``), ``busy``,
       ``no-answer``, ``failed``, or ``star`` (the caller presses ``*`` after ``star_after`` seconds).
     - ``hang_up_on``: the caller hangs up on hearing a ``<Say>`` that contains this text.
@@ -247,8 +247,8 @@ class _CallRun:
                 for nested in verb:
                     if not self._hear(nested):
                         return "", "", {}
-                if self.digits:
-                    pressed = self.digits.pop(0)
+                pressed = self.digits.pop(0) if self.digits else ""
+                if pressed:
                     self.call.heard.append(f"Pressed {pressed}")
                     action = urljoin(current, verb.get("action") or current)
                     return action, verb.get("method", "POST"), {**base, "Digits": pressed}
