@@ -323,6 +323,7 @@ def preview(line: CampaignLine, variables: Mapping[str, Any], targets: Iterable[
     if flow.targets and line.human_check != line.HumanCheck.NONE:
         stages.append(("The person presses 1", flow.keypress(CONNECT_KEY)))
         stages.append(("The person presses 9 (opt-out)", flow.keypress(OPT_OUT_KEY)))
+        stages.append(("No key or another key is pressed", flow.keypress("")))
     for position in range(1, len(flow.targets) + 1):
         previous = flow.targets[position - 1].name
         stages.append((f"After the call with {previous} ends (or * is pressed)", flow.connect(position)))

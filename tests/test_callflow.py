@@ -129,6 +129,7 @@ def test_preview_and_transcript(flow_line):
         "A person answers",
         "The person presses 1",
         "The person presses 9 (opt-out)",
+        "No key or another key is pressed",
         "After the call with Office A ends (or * is pressed)",
         "After the call with Office C ends (or * is pressed)",
     ]
