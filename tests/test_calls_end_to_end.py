@@ -7,6 +7,7 @@ import requests
 
 from clicktocall.models import BlockEntry, CallAttempt, CallLeg, CampaignLine, Target
 
+from .test_twilio_backend import twilio_openapi, validate  # noqa: F401 (a fixture)
 from .twilio_standin import Scenario, TwilioStandIn
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,8 +80,15 @@ def test_script_with_variables_then_each_target_then_closing(live_server, twilio
     ]
 
 
-def test_the_create_call_request(live_server, twilio, campaign):
+def test_the_create_call_request(live_server, twilio, campaign, twilio_openapi):  # noqa: F811
     created = request_call(live_server, twilio)
+    wire = requests.Request(
+        "POST",
+        "https://api.twilio.com" + created.path,
+        data=created.body,
+        headers={name: created.headers[name] for name in ("Content-Type", "Authorization")},
+    ).prepare()
+    validate(twilio_openapi, wire)  # what reached the stand-in is a request Twilio accepts
     attempt = CallAttempt.objects.get()
     assert created.value("To") == PHONE and created.value("From") == LINE
     assert created.value("Url") == f"{live_server.url}/clicktocall/twilio/voice/{attempt.token}/"
