@@ -14,7 +14,6 @@ from django.db import DatabaseError
 from django.urls import reverse
 
 from . import guards, signals
-from . import phone as phones
 from .conf import conf
 from .exceptions import ClickToCallError
 from .models import CallAttempt, CampaignLine
@@ -63,23 +62,16 @@ class Result:
     retry_after: int | None = None
 
 
-def find_line(e164: str) -> CampaignLine | None:
+def find_line(e164: str, phone: str = "") -> CampaignLine | None:
+    """The line named ``e164``, annotated with whether ``phone`` is blocked (one query)."""
     if not e164:
         return None
-    return CampaignLine.objects.filter(phone_number=e164).first()
+    return guards.annotate(CampaignLine.objects.filter(phone_number=e164), phone).first()
 
 
 def destination_problem(line: CampaignLine, params: OutgoingParams) -> str | None:
     """Why the constituent's number may not be dialed from this line, or None."""
-    number = params.phone_number
-    if number is None:
-        return None
-    if not phones.is_personal(number):
-        return "not a personal number (premium-rate, shared-cost or similar)"
-    allowed = {phones.region_of(line.phone_number)}
-    if phones.region_of(params.phone) not in allowed:
-        return f"destination country not allowed ({phones.region_of(params.phone)})"
-    return None
+    return guards.destination_problem(line, params.phone_number)
 
 
 def webhook_url(name: str, attempt: CallAttempt) -> str:
@@ -113,7 +105,7 @@ def _refuse(line: CampaignLine | None, params: OutgoingParams, meta: RequestMeta
 
 def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     """Handle one validated ``/outgoing`` request end to end."""
-    line = find_line(params.campaign_line)
+    line = find_line(params.campaign_line, params.phone)
 
     problems = dict(params.problems)
     if line is not None and "phone" not in problems:

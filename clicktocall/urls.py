@@ -4,6 +4,7 @@
 """
 
 from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView
 
 from .outgoing.views import OutgoingView
 from .webhooks import views as webhooks
@@ -14,4 +15,5 @@ urlpatterns = [
     re_path(r"^outgoing/?$", OutgoingView.as_view(), name="outgoing"),
     path("clicktocall/twilio/voice/<str:token>/", webhooks.voice, name="twilio-voice"),
     path("clicktocall/twilio/status/<str:token>/", webhooks.status, name="twilio-status"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
