@@ -59,7 +59,8 @@ def test_cooldown_is_per_line_and_per_phone(client, line, outbox, limits):
     assert len(outbox) == 3
 
 
-def test_cooldown_ends(client, line, outbox, limits, monkeypatch):
+def test_cooldown_ends(client, line, outbox, limits, monkeypatch, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}  # to travel in time
     assert ask(client).json() == PLACED
     assert ask(client).json() == TOO_QUICKLY
     later = time.time() + 181
