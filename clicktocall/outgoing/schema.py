@@ -72,9 +72,19 @@ class OutgoingFormBody(_Fields):
 
 
 QUERY_PARAMETERS = [
-    OpenApiParameter("phone", str, description=PHONE_HELP + " Required (here or in the body)."),
+    OpenApiParameter(
+        "phone",
+        str,
+        description=PHONE_HELP + " Required (here or in the body).",
+        examples=[OpenApiExample("us", value="(617) 523-2338")],
+    ),
     OpenApiParameter("CallerID", str, description="The older name of phone."),
-    OpenApiParameter("campaign_line", str, description=LINE_HELP + " Required (here or in the body)."),
+    OpenApiParameter(
+        "campaign_line",
+        str,
+        description=LINE_HELP + " Required (here or in the body).",
+        examples=[OpenApiExample("line", value="8559299898")],
+    ),
     OpenApiParameter("name", str, description="The constituent's name."),
     OpenApiParameter("email", str, description="The constituent's address."),
     OpenApiParameter("zip", str, description="Any other parameter is kept as a variable, like zip."),
@@ -85,9 +95,9 @@ QUERY_PARAMETERS = [
 ]
 
 RESULT_EXAMPLES = [
-    OpenApiExample("placed", value={"error": False, "message": MESSAGES[0]}, status_codes=["200"]),
+    OpenApiExample("placed", value={"error": False, "message": MESSAGES[0]}, status_codes=["200"], response_only=True),
     *[
-        OpenApiExample(f"refused-{n}", value={"error": True, "message": m}, status_codes=["400"])
+        OpenApiExample(f"refused-{n}", value={"error": True, "message": m}, status_codes=["400"], response_only=True)
         for n, m in enumerate(MESSAGES[1:], 1)
     ],
 ]
@@ -106,10 +116,17 @@ RESPONSES: dict[Any, Any] = {
     (405, "application/json"): OpenApiResponse(OutgoingResult, description="Only GET, POST and OPTIONS."),
 }
 
+REQUEST_EXAMPLES = [
+    OpenApiExample(
+        "form",
+        value={"phone": "(617) 523-2338", "campaign_line": "8559299898", "name": "Ada Lovelace", "zip": "02113"},
+        request_only=True,
+    ),
+]
+
 COMMON = {
     "tags": ["outgoing"],
     "responses": RESPONSES,
-    "examples": RESULT_EXAMPLES,
 }
 
 outgoing_schema = extend_schema_view(
@@ -119,6 +136,7 @@ outgoing_schema = extend_schema_view(
         description="The parameters in the query string, as jQuery's $.get and JSONP send them.",
         parameters=QUERY_PARAMETERS,
         request=None,
+        examples=RESULT_EXAMPLES,
         **COMMON,
     ),
     post=extend_schema(
@@ -131,6 +149,7 @@ outgoing_schema = extend_schema_view(
             "application/x-www-form-urlencoded": OutgoingFormBody,
             "multipart/form-data": OutgoingFormBody,
         },
+        examples=RESULT_EXAMPLES + REQUEST_EXAMPLES,
         **COMMON,
     ),
     options=extend_schema(exclude=True),
