@@ -108,10 +108,10 @@ def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
         blocklist.record_hit(entry)
         return Refusal(Outcome.ERROR, blocked, f"blocklist: the address {ip} is blocked")
 
-    if ip:
-        wait = limits.hit("ip", ip, limits.parse_rates(conf.IP_RATE))
-        if wait is not None:
-            return Refusal(Outcome.THROTTLED, throttled, f"rate limit: client address ({conf.IP_RATE})", wait)
+    # Requests whose address is unknown (a misconfigured proxy) share one allowance.
+    wait = limits.hit("ip", ip or "unknown", limits.parse_rates(conf.IP_RATE))
+    if wait is not None:
+        return Refusal(Outcome.THROTTLED, throttled, f"rate limit: client address ({conf.IP_RATE})", wait)
 
     cooldown = cooldown_seconds(line)
     cooldown_key = limits.key("cooldown", line.pk, phone)

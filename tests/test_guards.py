@@ -346,3 +346,33 @@ def test_accepted_request_costs_three_queries(client, line, outbox, limits, djan
     with django_assert_max_num_queries(3):
         assert ask(client).json() == PLACED
     assert len(outbox) == 2
+
+
+def test_requests_without_a_usable_address_share_one_allowance(client, line, outbox, limits, settings):
+    settings.CLICKTOCALL_TRUSTED_PROXIES = 1
+    for n in range(5):  # the proxy passed something that is no address
+        assert ask(client, phone=phone_number(n), ip="10.0.0.1", HTTP_X_FORWARDED_FOR=f"unknown{n}").json() == PLACED
+    assert CallAttempt.objects.filter(client_ip__isnull=True).count() == 5
+    r = ask(client, phone=phone_number(9), ip="10.0.0.1", HTTP_X_FORWARDED_FOR="garbage")
+    assert_refused(r, TOO_QUICKLY, "throttled", "client address", outbox, 5)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "remote", "forwarded", "expected"),
+    [
+        (0, "198.51.100.1", "203.0.113.9", "198.51.100.1"),
+        (1, "10.0.0.1", "203.0.113.9", "203.0.113.9"),
+        (1, "10.0.0.1", "6.6.6.6, 203.0.113.9", "203.0.113.9"),
+        (2, "10.0.0.1", "6.6.6.6, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
+        (1, "10.0.0.1", "[2001:db8::5]:4711", "2001:db8::5"),
+        (1, "10.0.0.1", "203.0.113.9:4711", "203.0.113.9"),
+        (1, "10.0.0.1", "", "10.0.0.1"),
+        (0, "", "", None),
+    ],
+)
+def test_client_address_through_trusted_proxies(rf, settings, trusted, remote, forwarded, expected):
+    from clicktocall.clients import client_ip
+
+    settings.CLICKTOCALL_TRUSTED_PROXIES = trusted
+    request = rf.get("/outgoing", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
