@@ -34,6 +34,9 @@ POSTGRES_URL = os.environ.get(
     "CLICKTOCALL_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/clicktocall_concurrency"
 )
 REDIS_URL = os.environ.get("CLICKTOCALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one database per xdist worker: migrations do not race
+    _parts = urlsplit(POSTGRES_URL)
+    POSTGRES_URL = urlunsplit(_parts._replace(path=f"{_parts.path}_{os.environ['PYTEST_XDIST_WORKER']}"))
 DB_CACHE = "db://clicktocall_cache"
 WORKERS = 4
 REQUESTS = 50
