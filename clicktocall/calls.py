@@ -170,6 +170,7 @@ def place(attempt: CallAttempt) -> Result:
 
 
 def _save_failure(attempt: CallAttempt, detail: str) -> None:
+    guards.release_cooldown(attempt.line, attempt.phone)  # no call was placed: the person may try again
     attempt.outcome = CallAttempt.Outcome.ERROR
     attempt.error_detail = detail[:4000]
     try:

@@ -12,6 +12,7 @@ against toll fraud.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from .conf import conf
 if TYPE_CHECKING:
     from .calls import Outcome
     from .models import CampaignLine
+
+logger = logging.getLogger("clicktocall.guards")
 
 # Number types a person answers. Premium-rate, shared-cost, UAN, personal (follow-me)
 # numbers, pagers, toll-free and unknown types are refused: they are the usual vehicles
@@ -88,6 +91,14 @@ def cooldown_seconds(line: CampaignLine) -> int:
 
 def daily_cap(line: CampaignLine) -> int:
     return line.daily_cap if line.daily_cap is not None else conf.DAILY_CAP
+
+
+def release_cooldown(line: CampaignLine, phone: str) -> None:
+    """End the cooldown of ``phone`` on ``line``: the provider placed no call, a retry is fair."""
+    try:
+        limits.release(limits.key("cooldown", line.pk, phone))
+    except Exception:  # the cache being down must not hide the provider's failure
+        logger.exception("could not release the cooldown of line %s", line.pk)
 
 
 def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:

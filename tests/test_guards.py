@@ -376,3 +376,14 @@ def test_client_address_through_trusted_proxies(rf, settings, trusted, remote, f
     settings.CLICKTOCALL_TRUSTED_PROXIES = trusted
     request = rf.get("/outgoing", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_a_provider_failure_ends_the_cooldown(client, line, outbox, failures, limits):
+    from clicktocall.exceptions import TelephonyError
+
+    failures.append(TelephonyError("provider unreachable", transient=True))
+    assert ask(client).json() == ERROR
+    assert CallAttempt.objects.get().outcome == "error"
+    assert ask(client).json() == PLACED  # the person tries again at once and is called
+    assert ask(client).json() == TOO_QUICKLY  # and now the cooldown holds
+    assert len(outbox) == 1
