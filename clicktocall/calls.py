@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError
 from django.urls import reverse
+from django.utils import timezone
 
 from . import callflow, guards, lifecycle, signals
-from . import phone as phones
 from .conf import conf
 from .exceptions import ClickToCallError
 from .models import CallAttempt, CampaignLine
@@ -63,23 +63,16 @@ class Result:
     retry_after: int | None = None
 
 
-def find_line(e164: str) -> CampaignLine | None:
+def find_line(e164: str, phone: str = "") -> CampaignLine | None:
+    """The line named ``e164``, annotated with whether ``phone`` is blocked (one query)."""
     if not e164:
         return None
-    return CampaignLine.objects.filter(phone_number=e164).first()
+    return guards.annotate(CampaignLine.objects.filter(phone_number=e164), phone).first()
 
 
 def destination_problem(line: CampaignLine, params: OutgoingParams) -> str | None:
     """Why the constituent's number may not be dialed from this line, or None."""
-    number = params.phone_number
-    if number is None:
-        return None
-    if not phones.is_personal(number):
-        return "not a personal number (premium-rate, shared-cost or similar)"
-    allowed = {phones.region_of(line.phone_number)}
-    if phones.region_of(params.phone) not in allowed:
-        return f"destination country not allowed ({phones.region_of(params.phone)})"
-    return None
+    return guards.destination_problem(line, params.phone_number)
 
 
 def webhook_url(name: str, attempt: CallAttempt) -> str:
@@ -113,7 +106,7 @@ def _refuse(line: CampaignLine | None, params: OutgoingParams, meta: RequestMeta
 
 def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     """Handle one validated ``/outgoing`` request end to end."""
-    line = find_line(params.campaign_line)
+    line = find_line(params.campaign_line, params.phone)
 
     problems = dict(params.problems)
     if line is not None and "phone" not in problems:
@@ -171,17 +164,32 @@ def place(attempt: CallAttempt) -> Result:
         _save_failure(attempt, f"{exc.__class__.__name__}: {exc}")
         return Result(Outcome.ERROR, line, attempt)
 
-    attempt.outcome = CallAttempt.Outcome.PLACED
-    attempt.provider_call_id = provider_call.sid
-    attempt.save(update_fields=["outcome", "provider_call_id", "updated_at"])
-    # Status callbacks may have arrived already: the lifecycle never moves backwards.
-    lifecycle.advance(attempt, provider_call.status if provider_call.status in lifecycle.STATUSES else "queued")
+    record_placed(attempt, provider_call.sid, provider_call.status)
     logger.info("attempt %s placed: %s", attempt.pk, provider_call.sid)
     signals.call_placed.send(sender=CallAttempt, attempt=attempt)
     return Result(Outcome.PLACED, line, attempt)
 
 
+def record_placed(attempt: CallAttempt, sid: str, status: str) -> None:
+    """Record the provider's call id and first status in one UPDATE.
+
+    A status callback may have arrived before the provider's answer did; the status only
+    moves forward, so it is set only while no callback has set one.
+    """
+    status = status if status in lifecycle.STATUSES else CallAttempt.Status.QUEUED
+    now = timezone.now()
+    fields = {"outcome": CallAttempt.Outcome.PLACED, "provider_call_id": sid, "updated_at": now}
+    first = CallAttempt.objects.filter(pk=attempt.pk, status=CallAttempt.Status.NONE).update(**fields, status=status)
+    if not first:
+        CallAttempt.objects.filter(pk=attempt.pk).update(**fields)
+    attempt.outcome, attempt.provider_call_id, attempt.updated_at = fields["outcome"], sid, now
+    if first:
+        attempt.status = status
+        signals.call_status_changed.send(sender=CallAttempt, attempt=attempt, old_status="", new_status=status)
+
+
 def _save_failure(attempt: CallAttempt, detail: str) -> None:
+    guards.release_cooldown(attempt.line, attempt.phone)  # no call was placed: the person may try again
     attempt.outcome = CallAttempt.Outcome.ERROR
     attempt.error_detail = detail[:4000]
     try:

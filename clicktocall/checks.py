@@ -70,3 +70,49 @@ def check_settings(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+@checks.register()
+def check_limits(app_configs=None, **kwargs):
+    """The abuse limits: rates that parse, whole numbers, real country codes."""
+    import phonenumbers
+
+    from .limits import parse_rates
+
+    errors = []
+    for name, value in (("CLICKTOCALL_IP_RATE", conf.IP_RATE), ("CLICKTOCALL_PHONE_RATE", conf.PHONE_RATE)):
+        try:
+            parse_rates(value)
+        except ValueError as exc:
+            errors.append(
+                checks.Error(
+                    f"{name} is {value!r}: {exc}.",
+                    hint="Write a count per period, e.g. 5/m, 10/h, 20/d or 3/30s; several comma-separated; "
+                    "empty or off for no limit.",
+                    id="clicktocall.E101",
+                )
+            )
+    try:
+        unknown = [c for c in conf.ALLOWED_COUNTRIES if c not in phonenumbers.SUPPORTED_REGIONS]
+    except TypeError:
+        unknown = ["?"]
+    if unknown:
+        errors.append(
+            checks.Error(
+                f"CLICKTOCALL_ALLOWED_COUNTRIES has unknown country codes: {', '.join(unknown)}.",
+                hint="Use two-letter ISO codes such as US, CA, GB.",
+                id="clicktocall.E102",
+            )
+        )
+    for name in ("COOLDOWN_SECONDS", "DAILY_CAP", "BLOCKLIST_CACHE_SECONDS"):
+        try:
+            ok = getattr(conf, name) >= 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            errors.append(
+                checks.Error(
+                    f"CLICKTOCALL_{name} must be a whole number, 0 or more.", id="clicktocall.E103"
+                )
+            )
+    return errors

@@ -24,6 +24,14 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_REDIRECT_HOSTS": [],
     # Clients
     "CLICKTOCALL_TRUSTED_PROXIES": 0,
+    # Abuse protection
+    "CLICKTOCALL_CACHE": "default",
+    "CLICKTOCALL_COOLDOWN_SECONDS": 180,
+    "CLICKTOCALL_IP_RATE": "5/m",
+    "CLICKTOCALL_PHONE_RATE": "6/h,20/d",
+    "CLICKTOCALL_DAILY_CAP": 2000,
+    "CLICKTOCALL_ALLOWED_COUNTRIES": [],
+    "CLICKTOCALL_BLOCKLIST_CACHE_SECONDS": 300,
 }
 
 BACKEND_ALIASES = {
@@ -75,6 +83,38 @@ class Settings:
     @property
     def TRUSTED_PROXIES(self) -> int:
         return int(self._get("CLICKTOCALL_TRUSTED_PROXIES"))
+
+    @property
+    def CACHE(self) -> str:
+        """The alias of the cache (in ``CACHES``) that holds cooldowns and rate counters."""
+        return str(self._get("CLICKTOCALL_CACHE"))
+
+    @property
+    def COOLDOWN_SECONDS(self) -> int:
+        return int(self._get("CLICKTOCALL_COOLDOWN_SECONDS") or 0)
+
+    @property
+    def IP_RATE(self) -> str:
+        return str(self._get("CLICKTOCALL_IP_RATE") or "")
+
+    @property
+    def PHONE_RATE(self) -> str:
+        return str(self._get("CLICKTOCALL_PHONE_RATE") or "")
+
+    @property
+    def DAILY_CAP(self) -> int:
+        return int(self._get("CLICKTOCALL_DAILY_CAP") or 0)
+
+    @property
+    def ALLOWED_COUNTRIES(self) -> list[str]:
+        value = self._get("CLICKTOCALL_ALLOWED_COUNTRIES") or []
+        if isinstance(value, str):
+            value = value.split(",")
+        return [str(code).strip().upper() for code in value if str(code).strip()]
+
+    @property
+    def BLOCKLIST_CACHE_SECONDS(self) -> int:
+        return int(self._get("CLICKTOCALL_BLOCKLIST_CACHE_SECONDS"))
 
 
 conf = Settings()

@@ -1,12 +1,46 @@
-"""Limits and refusals applied to a valid request before a call is placed."""
+"""Limits and refusals applied to a valid request before a call is placed.
+
+In order: the blocklist (the constituent's number, the client's address), the rate per
+client address, the cooldown of one number on one line, the rate per number across all
+lines, and the line's daily cap. The accepted path costs no database query: the phone
+blocklist is read in the query that finds the line (``annotate()``), the network
+blocklist and every counter live in the cache. A refusal may query more.
+
+Also here: which destinations a line may call (``destination_problem()``), the guard
+against toll fraud.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import phonenumbers
+from django.db import models
+from phonenumbers import PhoneNumberType
+
+from . import blocklist, limits
+from . import phone as phones
+from .conf import conf
+
 if TYPE_CHECKING:
     from .calls import Outcome
+    from .models import CampaignLine
+
+logger = logging.getLogger("clicktocall.guards")
+
+# Number types a person answers. Premium-rate, shared-cost, UAN, personal (follow-me)
+# numbers, pagers, toll-free and unknown types are refused: they are the usual vehicles
+# of toll fraud, and no constituent is reached on them.
+DESTINATION_TYPES = frozenset(
+    {
+        PhoneNumberType.FIXED_LINE,
+        PhoneNumberType.MOBILE,
+        PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        PhoneNumberType.VOIP,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -19,24 +53,91 @@ class Refusal:
     retry_after: int | None = None
 
 
-def refusal(line: Any, params: Any, meta: Any) -> Refusal | None:
-    """The first limit the request runs into, or None when the call may be placed."""
-    return opted_out(params)
+def annotate(queryset: models.QuerySet, phone: str) -> models.QuerySet:
+    """Add ``phone_blocked`` to a query for campaign lines, so no query of its own is needed."""
+    return queryset.annotate(phone_blocked=blocklist.phone_blocked(phone))
 
 
-def opted_out(params: Any) -> Refusal | None:
-    """Refuse a number on the do-not-call list (its owner pressed the opt-out key)."""
-    from django.db.models import Q
-    from django.utils import timezone
+def allowed_countries(line: CampaignLine) -> set[str]:
+    """The line's own list, else the site's, else the line's own country."""
+    own = {code.strip().upper() for code in (line.allowed_countries or "").replace(";", ",").split(",")}
+    own.discard("")
+    if own:
+        return own
+    if conf.ALLOWED_COUNTRIES:
+        return set(conf.ALLOWED_COUNTRIES)
+    region = phones.region_of(line.phone_number)
+    return {region} if region else set()
 
-    from .calls import Outcome
-    from .models import BlockEntry
 
-    if not params.phone:
+def destination_problem(line: CampaignLine, number: phonenumbers.PhoneNumber | None) -> str | None:
+    """Why ``number`` may not be dialed from ``line``, or None."""
+    if number is None:
         return None
-    blocked = BlockEntry.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()), kind=BlockEntry.Kind.PHONE, value=params.phone
-    ).exists()
-    if blocked:
-        return Refusal(Outcome.ERROR, "blocked", "the number is on the do-not-call list")
+    kind = phonenumbers.number_type(number)
+    if kind not in DESTINATION_TYPES:
+        name = {v: k for k, v in vars(PhoneNumberType).items() if isinstance(v, int)}.get(kind, str(kind))
+        return f"not a personal number ({name.lower().replace('_', '-')})"
+    region = phonenumbers.region_code_for_number(number)
+    allowed = allowed_countries(line)
+    if region not in allowed:
+        return f"destination country {region} not allowed (allowed: {', '.join(sorted(allowed)) or 'none'})"
+    return None
+
+
+def cooldown_seconds(line: CampaignLine) -> int:
+    return line.cooldown_seconds if line.cooldown_seconds is not None else conf.COOLDOWN_SECONDS
+
+
+def daily_cap(line: CampaignLine) -> int:
+    return line.daily_cap if line.daily_cap is not None else conf.DAILY_CAP
+
+
+def release_cooldown(line: CampaignLine, phone: str) -> None:
+    """End the cooldown of ``phone`` on ``line``: the provider placed no call, a retry is fair."""
+    try:
+        limits.release(limits.key("cooldown", line.pk, phone))
+    except Exception:  # the cache being down must not hide the provider's failure
+        logger.exception("could not release the cooldown of line %s", line.pk)
+
+
+def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
+    """The first limit the request runs into, or None when the call may be placed."""
+    from .calls import Outcome
+    from .models import CallAttempt
+
+    blocked, throttled = CallAttempt.Outcome.BLOCKED, CallAttempt.Outcome.THROTTLED
+    phone, ip = params.phone, meta.client_ip
+
+    if getattr(line, "phone_blocked", None) is None:
+        line.phone_blocked = blocklist.phone_entry(phone) is not None
+    if line.phone_blocked:
+        blocklist.record_hit(blocklist.phone_entry(phone))
+        return Refusal(Outcome.ERROR, blocked, "blocklist: the number is blocked")
+    entry = blocklist.network_entry(ip)
+    if entry is not None:
+        blocklist.record_hit(entry)
+        return Refusal(Outcome.ERROR, blocked, f"blocklist: the address {ip} is blocked")
+
+    # Requests whose address is unknown (a misconfigured proxy) share one allowance.
+    wait = limits.hit("ip", ip or "unknown", limits.parse_rates(conf.IP_RATE))
+    if wait is not None:
+        return Refusal(Outcome.THROTTLED, throttled, f"rate limit: client address ({conf.IP_RATE})", wait)
+
+    cooldown = cooldown_seconds(line)
+    cooldown_key = limits.key("cooldown", line.pk, phone)
+    wait = limits.take_cooldown(cooldown_key, cooldown)
+    if wait is not None:
+        return Refusal(Outcome.THROTTLED, throttled, f"cooldown: the number asked this line within {cooldown} s", wait)
+
+    wait = limits.hit("phone", phone, limits.parse_rates(conf.PHONE_RATE))
+    detail = f"rate limit: the number across lines ({conf.PHONE_RATE})"
+    if wait is None:
+        cap = daily_cap(line)
+        wait = limits.count_today("line", line.pk, cap)
+        detail = f"daily cap: the line placed its {cap} calls today"
+    if wait is not None:
+        if cooldown > 0:
+            limits.release(cooldown_key)
+        return Refusal(Outcome.THROTTLED, throttled, detail, wait)
     return None

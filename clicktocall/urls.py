@@ -4,6 +4,7 @@
 """
 
 from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView
 
 from .outgoing.views import OutgoingView
 from .webhooks import views as webhooks
@@ -16,4 +17,5 @@ urlpatterns = [
     path("clicktocall/twilio/status/<str:token>/", webhooks.status, name="twilio-status"),
     path("clicktocall/twilio/gather/<str:token>/", webhooks.gather, name="twilio-gather"),
     path("clicktocall/twilio/dial/<str:token>/<int:position>/", webhooks.dial, name="twilio-dial"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]

@@ -8,10 +8,12 @@ README's deployment guide.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,11 +57,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "corsheaders",
+    "axes",
+    "drf_spectacular",
     "clicktocall",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -83,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -117,6 +124,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # CORS for /outgoing only, from any origin, without credentials.
@@ -150,6 +158,74 @@ if not DEBUG:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Abuse protection and the security of the admin: see SECURITY.md.
+# Pages in the wild post to //HOST/outgoing from http:// pages too; the request has
+# crossed the network by the time it could be redirected, and a redirected POST loses
+# its body, so /outgoing answers on http as well. Everything else is redirected.
+SECURE_REDIRECT_EXEMPT = [r"^outgoing/?$"]
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 3600)
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+}
+
+
+def cache_from_url(url: str) -> dict:
+    """``locmem://`` (default), ``redis://host:6379/0`` (or ``rediss://``) or ``db://table``."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else url.lower()
+    prefix = os.environ.get("DJANGO_CACHE_KEY_PREFIX", "")
+    if scheme in ("redis", "rediss", "unix"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
+    if scheme == "db":
+        table = url.split("://", 1)[1].strip("/") or "clicktocall_cache"
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": table, "KEY_PREFIX": prefix}
+    if scheme in ("", "locmem"):
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": prefix}
+    raise ImproperlyConfigured(f"DJANGO_CACHE_URL: unknown cache {url!r} (use locmem://, redis://… or db://table)")
+
+
+# The shared cache holds cooldowns and rate counters: Redis in production, so that every
+# server process sees the same limits; local memory (one process) by default.
+CACHES = {"default": cache_from_url(os.environ.get("DJANGO_CACHE_URL", "").strip())}
+
+CLICKTOCALL_COOLDOWN_SECONDS = env_int("CLICKTOCALL_COOLDOWN_SECONDS", 180)
+CLICKTOCALL_IP_RATE = os.environ.get("CLICKTOCALL_IP_RATE", "5/m")
+CLICKTOCALL_PHONE_RATE = os.environ.get("CLICKTOCALL_PHONE_RATE", "6/h,20/d")
+CLICKTOCALL_DAILY_CAP = env_int("CLICKTOCALL_DAILY_CAP", 2000)
+CLICKTOCALL_ALLOWED_COUNTRIES = env_list("CLICKTOCALL_ALLOWED_COUNTRIES")
+
+# Admin login throttling (django-axes): an address that fails AXES_FAILURE_LIMIT times
+# is locked out for AXES_COOLOFF_MINUTES; the address is read like /outgoing reads it.
+AUTHENTICATION_BACKENDS = [
+    "clicktocall.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "clicktocall.auth.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+
+# The OpenAPI schema of /outgoing, served at /api/schema/.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Click-to-Call",
+    "DESCRIPTION": "Ask a campaign to phone a constituent: a drop-in replacement for RevereCalling's /outgoing.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "PREPROCESSING_HOOKS": ["clicktocall.outgoing.schema.only_public_endpoints"],
+    "POSTPROCESSING_HOOKS": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from clicktocall import telephony
@@ -24,6 +25,36 @@ def _telephony(settings):
     yield
     telephony.outbox.clear()
     LocmemBackend.failures.clear()
+
+
+LIMIT_SETTINGS = (
+    "CLICKTOCALL_COOLDOWN_SECONDS",
+    "CLICKTOCALL_IP_RATE",
+    "CLICKTOCALL_PHONE_RATE",
+    "CLICKTOCALL_DAILY_CAP",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_limits(settings):
+    """Each test starts with an empty cache and without rate limits; ``limits`` turns them on."""
+    for name in LIMIT_SETTINGS:
+        setattr(settings, name, 0 if name.endswith(("SECONDS", "CAP")) else "")
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+    yield
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+
+
+@pytest.fixture
+def limits(settings):
+    """The limits at their defaults (cooldown, rates per address and number, daily cap)."""
+    from clicktocall.conf import DEFAULTS
+
+    for name in LIMIT_SETTINGS:
+        setattr(settings, name, DEFAULTS[name])
+    return settings
 
 
 @pytest.fixture

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from ..models import CampaignLine
+from .blocklist import LineLimitsMixin
 from .callflow import CallFlowLineAdminMixin
 
 
 @admin.register(CampaignLine)
-class CampaignLineAdmin(CallFlowLineAdminMixin, admin.ModelAdmin):
+class CampaignLineAdmin(CallFlowLineAdminMixin, LineLimitsMixin, admin.ModelAdmin):
     list_display = ["phone_number", "name", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["phone_number", "name"]

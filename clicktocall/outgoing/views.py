@@ -16,6 +16,7 @@ from ..clients import client_ip
 from . import params as parameters
 from .negotiation import Answer, JSONFirstNegotiation, choose
 from .renderers import HTMLRenderer, JSONPRenderer, JSONRenderer
+from .schema import outgoing_schema
 
 logger = logging.getLogger("clicktocall.outgoing")
 
@@ -24,6 +25,7 @@ def _payload(outcome: calls.Outcome) -> dict:
     return {"error": outcome.is_error, "message": outcome.message}
 
 
+@outgoing_schema
 class OutgoingView(APIView):
     """Ask for a call: ``GET|POST /outgoing`` with ``phone`` and ``campaign_line``."""
 
@@ -50,7 +52,8 @@ class OutgoingView(APIView):
             result = calls.Result(calls.Outcome.ERROR)
         return self.respond(request, params, result)
 
-    post = get
+    def post(self, request, *args, **kwargs):
+        return self.get(request, *args, **kwargs)
 
     def options(self, request, *args, **kwargs):
         response = HttpResponse(status=200)

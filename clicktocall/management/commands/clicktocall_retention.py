@@ -1,0 +1,90 @@
+"""Anonymize or delete call attempts older than N days, for campaigns' privacy duties.
+
+    python manage.py clicktocall_retention --days 90              # anonymize (the default)
+    python manage.py clicktocall_retention --days 365 --delete
+    python manage.py clicktocall_retention --days 90 --dry-run    # count only
+
+Anonymizing clears everything that identifies the constituent (number, name, email,
+address, user agent, referring page, submitted parameters and variables) and keeps the
+line, the outcome, the call's status, times and duration, so the campaign's figures
+stay. The work is done in batches, each in its own transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from ...models import CallAttempt
+
+ANONYMOUS = {
+    "phone": "",
+    "name": "",
+    "email": "",
+    "client_ip": None,
+    "user_agent": "",
+    "referrer": "",
+    "submitted": {},
+    "variables": {},
+}
+
+
+def identifying() -> Q:
+    """Attempts that still hold something personal."""
+    q = Q(client_ip__isnull=False)
+    for name in ("phone", "name", "email", "user_agent", "referrer"):
+        q |= ~Q(**{name: ""})
+    for name in ("submitted", "variables"):
+        q |= ~Q(**{name: {}})
+    return q
+
+
+class Command(BaseCommand):
+    help = "Anonymize (default) or delete call attempts older than --days days."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--days", type=int, required=True, help="Keep attempts of the last N days as they are.")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--anonymize", action="store_true", help="Clear personal data, keep the figures (default).")
+        mode.add_argument("--delete", action="store_true", help="Delete the attempts altogether.")
+        parser.add_argument("--dry-run", action="store_true", help="Only count what would change.")
+        parser.add_argument("--batch-size", type=int, default=1000, help="Attempts per transaction (default 1000).")
+
+    def handle(self, *args, days: int, delete: bool, dry_run: bool, batch_size: int, **options) -> None:
+        if days < 0:
+            raise CommandError("--days must be 0 or more.")
+        if batch_size < 1:
+            raise CommandError("--batch-size must be 1 or more.")
+        cutoff = timezone.now() - timedelta(days=days)
+        old = CallAttempt.objects.filter(created_at__lt=cutoff)
+        if not delete:
+            old = old.filter(identifying())
+        verb = "delete" if delete else "anonymize"
+        if dry_run:
+            self.stdout.write(f"Would {verb} {old.count()} call attempts older than {cutoff:%Y-%m-%d %H:%M} UTC.")
+            return
+        done = self._in_batches(old, batch_size, delete, options.get("verbosity", 1))
+        past = "Deleted" if delete else "Anonymized"
+        self.stdout.write(self.style.SUCCESS(f"{past} {done} call attempts older than {cutoff:%Y-%m-%d %H:%M} UTC."))
+
+    def _in_batches(self, queryset: QuerySet, batch_size: int, delete: bool, verbosity: int) -> int:
+        done = 0
+        last_pk = 0
+        while True:
+            pks = list(queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size])
+            if not pks:
+                return done
+            last_pk = pks[-1]
+            with transaction.atomic():
+                batch = CallAttempt.objects.filter(pk__in=pks)
+                if delete:
+                    batch.delete()
+                else:
+                    batch.update(**ANONYMOUS, updated_at=timezone.now())
+            done += len(pks)
+            if verbosity >= 2:
+                self.stdout.write(f"… {done}")

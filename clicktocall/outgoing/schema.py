@@ -1,0 +1,165 @@
+"""The OpenAPI description of ``/outgoing`` (drf-spectacular), served at ``/api/schema/``.
+
+``outgoing_schema`` decorates the view; ``only_public_endpoints`` keeps the provider's
+webhooks and the schema itself out of the document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers
+
+from .params import CALLBACK_MAX, DATA_MAX_BYTES, EMAIL_MAX, NAME_MAX, URL_MAX
+
+MESSAGES = [
+    "The call's been placed.",
+    "Sorry, but you haven't provided any of the info we were expecting.",
+    "This phone number is not configured.",
+    "Sorry, you're calling too quickly.",
+    "Sorry, there was an error.",
+]
+CALLBACK_PATTERN = r"^[A-Za-z_$][0-9A-Za-z_$]*(\.[A-Za-z_$][0-9A-Za-z_$]*)*$"
+
+PHONE_HELP = "The constituent's number in any human format, e.g. (617) 523-2338. Alias: CallerID."
+LINE_HELP = "The campaign's number: 8559299898, 18559299898 and +18559299898 name the same line."
+
+
+class OutgoingResult(serializers.Serializer):
+    """Every answer of ``/outgoing``: whether it failed, and one of five messages."""
+
+    error = serializers.BooleanField(help_text="false only when the call has been placed")
+    message = serializers.ChoiceField(choices=[(m, m) for m in MESSAGES])
+
+
+class _Fields(serializers.Serializer):
+    phone = serializers.CharField(help_text=PHONE_HELP, max_length=64)
+    campaign_line = serializers.CharField(help_text=LINE_HELP, max_length=64)
+    name = serializers.CharField(required=False, max_length=NAME_MAX, help_text="The constituent's name.")
+    email = serializers.EmailField(required=False, max_length=EMAIL_MAX, help_text="The constituent's address.")
+    revmsghtml = serializers.URLField(
+        required=False,
+        max_length=URL_MAX,
+        help_text="An absolute http(s) URL to send a browser to afterwards (allowed hosts only).",
+    )
+    callback = serializers.RegexField(
+        CALLBACK_PATTERN, required=False, max_length=CALLBACK_MAX, help_text="A JSONP function name."
+    )
+
+
+class OutgoingJSONBody(_Fields):
+    """A JSON object; ``data`` is an object of variables."""
+
+    data = serializers.DictField(
+        required=False, help_text=f"Variables the call can speak (at most {DATA_MAX_BYTES} bytes of JSON)."
+    )
+
+
+class OutgoingFormBody(_Fields):
+    """An HTML form's fields; ``data`` is a string of JSON."""
+
+    data = serializers.CharField(
+        required=False, help_text=f"A JSON object as text (at most {DATA_MAX_BYTES} bytes): variables."
+    )
+
+
+QUERY_PARAMETERS = [
+    OpenApiParameter(
+        "phone",
+        str,
+        description=PHONE_HELP + " Required (here or in the body).",
+        examples=[OpenApiExample("us", value="(617) 523-2338")],
+    ),
+    OpenApiParameter("CallerID", str, description="The older name of phone."),
+    OpenApiParameter(
+        "campaign_line",
+        str,
+        description=LINE_HELP + " Required (here or in the body).",
+        examples=[OpenApiExample("line", value="8559299898")],
+    ),
+    OpenApiParameter("name", str, description="The constituent's name."),
+    OpenApiParameter("email", str, description="The constituent's address."),
+    OpenApiParameter("zip", str, description="Any other parameter is kept as a variable, like zip."),
+    OpenApiParameter("data", str, description="A JSON object as text: variables the call can speak."),
+    OpenApiParameter("revmsghtml", str, description="An absolute http(s) URL to send a browser to afterwards."),
+    OpenApiParameter("callback", str, description="A JSONP function name; the answer is then a script."),
+    OpenApiParameter("format", exclude=True),
+]
+
+RESULT_EXAMPLES = [
+    OpenApiExample("placed", value={"error": False, "message": MESSAGES[0]}, status_codes=["200"], response_only=True),
+    *[
+        OpenApiExample(f"refused-{n}", value={"error": True, "message": m}, status_codes=["400"], response_only=True)
+        for n, m in enumerate(MESSAGES[1:], 1)
+    ],
+]
+
+RESPONSES: dict[Any, Any] = {
+    (200, "application/json"): OpenApiResponse(OutgoingResult, description="The call has been placed."),
+    (200, "application/javascript"): OpenApiResponse(
+        OpenApiTypes.STR, description="JSONP, for any outcome: /**/callback({\"error\": …, \"message\": …});"
+    ),
+    (200, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="A page showing the message."),
+    (302, "text/html"): OpenApiResponse(description="A browser form is sent on to revmsghtml (allowed hosts)."),
+    (400, "application/json"): OpenApiResponse(
+        OutgoingResult, description="Refused: invalid input, unknown line, too quickly, or an error."
+    ),
+    (400, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="A page showing the message."),
+    (405, "application/json"): OpenApiResponse(OutgoingResult, description="Only GET, POST and OPTIONS."),
+}
+
+REQUEST_EXAMPLES = [
+    OpenApiExample(
+        "form",
+        value={"phone": "(617) 523-2338", "campaign_line": "8559299898", "name": "Ada Lovelace", "zip": "02113"},
+        request_only=True,
+    ),
+]
+
+COMMON = {
+    "tags": ["outgoing"],
+    "responses": RESPONSES,
+}
+
+outgoing_schema = extend_schema_view(
+    get=extend_schema(
+        operation_id="outgoing_get",
+        summary="Ask for a call (query string)",
+        description="The parameters in the query string, as jQuery's $.get and JSONP send them.",
+        parameters=QUERY_PARAMETERS,
+        request=None,
+        examples=RESULT_EXAMPLES,
+        **COMMON,
+    ),
+    post=extend_schema(
+        operation_id="outgoing_post",
+        summary="Ask for a call (form or JSON body)",
+        description="The parameters in the body (which wins over the query string on a clash).",
+        parameters=[OpenApiParameter("format", exclude=True)],
+        request={
+            "application/json": OutgoingJSONBody,
+            "application/x-www-form-urlencoded": OutgoingFormBody,
+            "multipart/form-data": OutgoingFormBody,
+        },
+        examples=RESULT_EXAMPLES + REQUEST_EXAMPLES,
+        **COMMON,
+    ),
+    options=extend_schema(exclude=True),
+)
+
+
+def only_public_endpoints(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
+    """Keep ``/outgoing`` only, under its canonical path."""
+    kept = []
+    for path, path_regex, method, callback in endpoints:
+        if path.rstrip("/").rstrip("?").rstrip("/") == "/outgoing" and method in ("GET", "POST"):
+            kept.append(("/outgoing", path_regex, method, callback))
+    return kept
