@@ -5,6 +5,7 @@
 
 from django.urls import path, re_path
 
+from .docs import api_docs
 from .outgoing.views import OutgoingView
 from .webhooks import views as webhooks
 
@@ -12,6 +13,7 @@ app_name = "clicktocall"
 
 urlpatterns = [
     re_path(r"^outgoing/?$", OutgoingView.as_view(), name="outgoing"),
+    path("api/", api_docs, name="api-docs"),
     path("clicktocall/twilio/voice/<str:token>/", webhooks.voice, name="twilio-voice"),
     path("clicktocall/twilio/status/<str:token>/", webhooks.status, name="twilio-status"),
 ]
