@@ -125,8 +125,12 @@ def bar_chart(
     desc: str,
     width: int = 760,
     color: str = COLORS[0],
+    colors: Sequence[str] | None = None,
 ) -> SafeString:
-    """Horizontal bars with their label on the left and their value on the right."""
+    """Horizontal bars with their label on the left and their value on the right.
+
+    ``colors`` gives each row its own fill (else every bar is ``color``).
+    """
     label_w, value_w, row_h, pad = 230, 70, 26, 8
     height = pad * 2 + row_h * max(len(rows), 1)
     plot_w = width - label_w - value_w
@@ -140,7 +144,7 @@ def bar_chart(
         parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{escape(label)}</text>')
         parts.append(
             f'<rect x="{label_w}" y="{y + 4}" width="{max(w, 0.5 if value else 0):.1f}" height="{row_h - 8}" '
-            f'fill="{color}"/>'
+            f'fill="{colors[index] if colors else color}"/>'
         )
         parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 17}">{value}</text>')
         parts.append("</g>")

@@ -6,6 +6,7 @@ request the admin page was asked with), because the snippets live on other sites
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from django.http import HttpRequest
@@ -63,5 +64,6 @@ def snippets(campaign_line: str, request: HttpRequest | None = None, thanks_url:
         "thanks_url": thanks_url,
     }
     form = render_to_string("clicktocall/embed/form.html", context).strip() + "\n"
-    widget = render_to_string("clicktocall/embed/widget.html", {**context, "form": form}).strip() + "\n"
+    fallback = textwrap.indent(form, "  ")
+    widget = render_to_string("clicktocall/embed/widget.html", {**context, "form": fallback}).strip() + "\n"
     return Snippets(endpoint=context["endpoint"], script_url=context["script_url"], form=form, widget=widget)

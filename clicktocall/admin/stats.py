@@ -105,6 +105,7 @@ def chart_context(stats: LineStats) -> dict:
         "ctc-chart-outcomes",
         outcome_rows,
         title="Outcomes",
+        colors=[charts.COLORS[0]] * 4 + [charts.COLORS[1]] * len(stats.refusal_rows),
         desc=(
             f"Of {stats.requests} requests, {stats.placed} calls were placed, {stats.answered} answered and "
             f"{stats.connected} connected to a target; {stats.refused_total} were refused or failed."
