@@ -40,3 +40,16 @@ def test_api_page_links_the_schema_when_installed(settings):
 
 def test_api_page_is_read_only():
     assert Client().post("/api/").status_code == 405
+
+
+def test_readme_documents_every_setting_in_one_place():
+    from pathlib import Path
+
+    from clicktocall.conf import DEFAULTS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Installing into your project", 1)[1].split("\n## ", 1)[0]
+    for name in DEFAULTS:
+        assert f"| `{name}` |" in section, f"{name} is not documented in the README's install section"
+    for name in ("INSTALLED_APPS", "CorsMiddleware", "CORS_URLS_REGEX", 'include("clicktocall.urls")'):
+        assert name in section
