@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Max, Q, Sum
+from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -122,6 +122,10 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
         placed=Count("pk", filter=placed),
         answered=Count("pk", filter=Q(answered_at__isnull=False)),
         call_seconds=Sum("duration", filter=Q(answered_at__isnull=False)),
+        connected=Count(
+            "pk",
+            filter=Q(Exists(CallLeg.objects.filter(attempt=OuterRef("pk"), status=CallLeg.Status.COMPLETED))),
+        ),
         pending=Count("pk", filter=Q(outcome__in=[CallAttempt.Outcome.PENDING, CallAttempt.Outcome.QUEUED])),
         **{f"refused_{code.value}": Count("pk", filter=Q(outcome=code)) for code in REFUSALS},
     )
@@ -129,12 +133,12 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
     stats.placed = totals["placed"]
     stats.answered = totals["answered"]
     stats.call_seconds = totals["call_seconds"] or 0
+    stats.connected = totals["connected"]
     stats.refused = {code.value: totals[f"refused_{code.value}"] for code in REFUSALS}
     stats.pending = totals["pending"]
 
     legs = CallLeg.objects.filter(attempt__line=line, attempt__created_at__gte=low, attempt__created_at__lt=high)
     completed = Q(status=CallLeg.Status.COMPLETED)
-    stats.connected = legs.filter(completed).aggregate(n=Count("attempt", distinct=True))["n"]
     rows = (
         legs.order_by()
         .values("target")
