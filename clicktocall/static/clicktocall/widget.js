@@ -177,7 +177,7 @@
       }
       markPhone(false);
       var payload = {};
-      Object.keys(extra).forEach(function (key) { payload[key] = extra[key]; });
+      if (Object.keys(extra).length) payload.data = extra;
       payload.campaign_line = line;
       payload.phone = value;
       Object.keys(inputs).forEach(function (name) {
