@@ -182,3 +182,4 @@ def test_change_page_links_to_stats_and_shows_the_snippets(client, staff, line, 
     assert "data-campaign-line=&quot;+18559299898&quot;" in html
     assert "name=&quot;revmsghtml&quot;" in html
     assert "Copy the widget snippet" in html and "clicktocall/admin/copy.js" in html
+    assert 'href="/api/">API documentation</a>' in html
