@@ -116,3 +116,172 @@ def check_limits(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+# Installation: what a host project must add, and the type of every setting.
+
+CORS_MIDDLEWARE = "corsheaders.middleware.CorsMiddleware"
+RECOMMENDED_CORS_REGEX = r"^/outgoing/?$"
+REQUIRED_APPS = [
+    ("rest_framework", "/outgoing is a REST framework view", "clicktocall.E020"),
+    ("corsheaders", "/outgoing answers other sites' pages through django-cors-headers", "clicktocall.E021"),
+]
+
+
+def _raw(name: str):
+    from django.conf import settings
+
+    from .conf import DEFAULTS
+
+    return getattr(settings, name, DEFAULTS.get(name))
+
+
+def _outgoing_paths() -> list[str]:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        path = reverse("clicktocall:outgoing").rstrip("/")
+    except NoReverseMatch:
+        path = "/outgoing"
+    return [path, path + "/"]
+
+
+@checks.register()
+def check_installation(app_configs=None, **kwargs):
+    """The apps, middleware and CORS settings ``/outgoing`` needs, each named with its fix."""
+    import re
+
+    from django.apps import apps
+    from django.conf import settings
+
+    errors = []
+    for app, why, check_id in REQUIRED_APPS:
+        if not apps.is_installed(app):
+            errors.append(
+                checks.Error(
+                    f"'{app}' is not in INSTALLED_APPS; {why}.",
+                    hint=f"Add '{app}' to INSTALLED_APPS (before 'clicktocall').",
+                    id=check_id,
+                )
+            )
+    if CORS_MIDDLEWARE not in (getattr(settings, "MIDDLEWARE", None) or []):
+        errors.append(
+            checks.Error(
+                f"'{CORS_MIDDLEWARE}' is not in MIDDLEWARE, so pages on other sites cannot read /outgoing's answers.",
+                hint=f"Add '{CORS_MIDDLEWARE}' to MIDDLEWARE, above 'django.middleware.common.CommonMiddleware'.",
+                id="clicktocall.E022",
+            )
+        )
+    regex = getattr(settings, "CORS_URLS_REGEX", r"^.*$")
+    try:
+        pattern = re.compile(regex)
+    except (re.error, TypeError):
+        errors.append(
+            checks.Error(
+                f"CORS_URLS_REGEX is not a valid regular expression: {regex!r}.",
+                hint=f"Set CORS_URLS_REGEX = r\"{RECOMMENDED_CORS_REGEX}\".",
+                id="clicktocall.E023",
+            )
+        )
+    else:
+        paths = _outgoing_paths()
+        missing = [p for p in paths if not pattern.match(p)]
+        if missing:
+            errors.append(
+                checks.Error(
+                    f"CORS_URLS_REGEX {regex!r} does not match {' and '.join(missing)}, so browsers block "
+                    "cross-origin requests to /outgoing.",
+                    hint=f"Set CORS_URLS_REGEX = r\"^{re.escape(paths[0])}/?$\" (or add that path to it).",
+                    id="clicktocall.E024",
+                )
+            )
+        elif pattern.match("/admin/"):
+            errors.append(
+                checks.Warning(
+                    f"CORS_URLS_REGEX {regex!r} gives CORS headers to every route, not only /outgoing.",
+                    hint=f"Set CORS_URLS_REGEX = r\"^{re.escape(paths[0])}/?$\".",
+                    id="clicktocall.W020",
+                )
+            )
+    if not (
+        getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False)
+        or getattr(settings, "CORS_ALLOWED_ORIGINS", None)
+        or getattr(settings, "CORS_ALLOWED_ORIGIN_REGEXES", None)
+    ):
+        errors.append(
+            checks.Warning(
+                "No origin may call /outgoing cross-origin: CORS_ALLOW_ALL_ORIGINS is off and "
+                "CORS_ALLOWED_ORIGINS and CORS_ALLOWED_ORIGIN_REGEXES are empty.",
+                hint="Set CORS_ALLOW_ALL_ORIGINS = True, or list the campaign sites in CORS_ALLOWED_ORIGINS.",
+                id="clicktocall.W021",
+            )
+        )
+    errors.extend(_check_types())
+    return errors
+
+
+def _check_types():
+    from urllib.parse import urlsplit
+
+    import phonenumbers
+
+    errors = []
+    for name in ("CLICKTOCALL_TELEPHONY_BACKEND", "CLICKTOCALL_PUBLIC_URL", "CLICKTOCALL_DEFAULT_REGION",
+                 "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL"):
+        value = _raw(name)
+        if not isinstance(value, str):
+            errors.append(
+                checks.Error(
+                    f"{name} must be a string, not {type(value).__name__} ({value!r}).",
+                    hint=f"Set {name} to a string; see the README's settings list for its meaning and default.",
+                    id="clicktocall.E025",
+                )
+            )
+    public_url = _raw("CLICKTOCALL_PUBLIC_URL")
+    if isinstance(public_url, str) and public_url:
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            errors.append(
+                checks.Error(
+                    f"CLICKTOCALL_PUBLIC_URL {public_url!r} is not an absolute http(s) URL.",
+                    hint="Set it to the site's public origin, e.g. 'https://calls.example.org' (no query string).",
+                    id="clicktocall.E026",
+                )
+            )
+    elif isinstance(public_url, str):
+        errors.append(
+            checks.Warning(
+                "CLICKTOCALL_PUBLIC_URL is empty: embed snippets fall back to the admin's own address, and the "
+                "telephony provider cannot be told where to send call events.",
+                hint="Set CLICKTOCALL_PUBLIC_URL to the site's public origin, e.g. 'https://calls.example.org'.",
+                id="clicktocall.W022",
+            )
+        )
+    timeout = _raw("CLICKTOCALL_RING_TIMEOUT")
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 5 <= timeout <= 600:
+        errors.append(
+            checks.Error(
+                f"CLICKTOCALL_RING_TIMEOUT must be a whole number of seconds from 5 to 600, not {timeout!r}.",
+                hint="Set CLICKTOCALL_RING_TIMEOUT = 30 (how long the visitor's phone rings).",
+                id="clicktocall.E027",
+            )
+        )
+    region = _raw("CLICKTOCALL_DEFAULT_REGION")
+    if isinstance(region, str) and len(region) == 2 and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        errors.append(
+            checks.Error(
+                f"CLICKTOCALL_DEFAULT_REGION {region!r} is not a country phone numbers are known for.",
+                hint="Use an ISO 3166 two-letter code such as 'US', 'CA' or 'GB'.",
+                id="clicktocall.E028",
+            )
+        )
+    hosts = _raw("CLICKTOCALL_REDIRECT_HOSTS")
+    if not isinstance(hosts, (list, tuple)) or not all(isinstance(h, str) for h in hosts):
+        errors.append(
+            checks.Error(
+                f"CLICKTOCALL_REDIRECT_HOSTS must be a list of host names, not {hosts!r}.",
+                hint="Write it as a list, e.g. ['www.example.org', '.example.net'], even for one host.",
+                id="clicktocall.E029",
+            )
+        )
+    return errors

@@ -6,6 +6,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from .docs import api_docs
 from .outgoing.views import OutgoingView
 from .webhooks import views as webhooks
 
@@ -13,6 +14,7 @@ app_name = "clicktocall"
 
 urlpatterns = [
     re_path(r"^outgoing/?$", OutgoingView.as_view(), name="outgoing"),
+    path("api/", api_docs, name="api-docs"),
     path("clicktocall/twilio/voice/<str:token>/", webhooks.voice, name="twilio-voice"),
     path("clicktocall/twilio/status/<str:token>/", webhooks.status, name="twilio-status"),
     path("clicktocall/twilio/gather/<str:token>/", webhooks.gather, name="twilio-gather"),

@@ -1,0 +1,69 @@
+"""The snippets a campaign pastes into its website: a plain form and the widget.
+
+URLs in the snippets are absolute, built from ``CLICKTOCALL_PUBLIC_URL`` (else from the
+request the admin page was asked with), because the snippets live on other sites.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
+
+from .conf import conf
+
+#: Where a form sends the visitor afterwards until the campaign writes its own page there.
+THANKS_PLACEHOLDER = "https://www.example.org/thank-you"
+
+
+@dataclass(frozen=True)
+class Snippets:
+    """The embed code for one campaign line."""
+
+    endpoint: str
+    script_url: str
+    form: str
+    widget: str
+
+
+def base_url(request: HttpRequest | None = None) -> str:
+    """The public origin of this service: ``CLICKTOCALL_PUBLIC_URL``, else the request's."""
+    if conf.PUBLIC_URL:
+        return conf.PUBLIC_URL
+    if request is not None:
+        return request.build_absolute_uri("/").rstrip("/")
+    return ""
+
+
+def absolute(url: str, request: HttpRequest | None = None) -> str:
+    if url.startswith(("http://", "https://", "//")):
+        return url
+    return base_url(request) + url
+
+
+def endpoint_url(request: HttpRequest | None = None) -> str:
+    """The absolute URL of ``/outgoing/`` (with the slash, as pages in the wild write it)."""
+    path = reverse("clicktocall:outgoing")
+    return absolute(path if path.endswith("/") else path + "/", request)
+
+
+def widget_script_url(request: HttpRequest | None = None) -> str:
+    return absolute(static("clicktocall/widget.js"), request)
+
+
+def snippets(campaign_line: str, request: HttpRequest | None = None, thanks_url: str = THANKS_PLACEHOLDER) -> Snippets:
+    """The plain form and the widget snippet for the line numbered ``campaign_line``."""
+    context = {
+        "campaign_line": campaign_line,
+        "endpoint": endpoint_url(request),
+        "script_url": widget_script_url(request),
+        "thanks_url": thanks_url,
+    }
+    form = render_to_string("clicktocall/embed/form.html", context).strip() + "\n"
+    fallback = textwrap.indent(form, "  ")
+    widget = render_to_string("clicktocall/embed/widget.html", {**context, "form": fallback}).strip() + "\n"
+    return Snippets(endpoint=context["endpoint"], script_url=context["script_url"], form=form, widget=widget)

@@ -1,0 +1,55 @@
+"""The human-readable API page at /api/."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from clicktocall.calls import Outcome
+
+pytestmark = pytest.mark.django_db
+
+
+def test_api_page_documents_every_outcome_and_example(settings):
+    settings.CLICKTOCALL_PUBLIC_URL = "https://calls.example.org"
+    assert reverse("clicktocall:api-docs") == "/api/"
+    r = Client().get("/api/", HTTP_ORIGIN="https://www.example.org")
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/html")
+    assert "Access-Control-Allow-Origin" not in r  # CORS is for /outgoing only
+    page = html.unescape(r.content.decode())
+    for outcome in Outcome:
+        assert outcome.message in page
+    for name in ("phone", "campaign_line", "revmsghtml", "callback", "data", "CallerID"):
+        assert f"<code>{name}</code>" in page or name in page
+    assert '$.get("https://calls.example.org/outgoing/", {' in page
+    assert '$.get("https://calls.example.org/outgoing/?callback=?"' in page
+    assert '<form class="ctc-form" method="post" action="https://calls.example.org/outgoing/">' in page
+    assert '<script src="https://calls.example.org/static/clicktocall/widget.js" async></script>' in page
+    assert '<a href="/api/schema/">OpenAPI schema</a>' in page
+
+
+def test_api_page_links_the_schema_when_installed(settings):
+    settings.ROOT_URLCONF = "tests.urls_with_schema"
+    r = Client().get("/api/")
+    assert r.status_code == 200
+    assert '<a href="/api/schema/">OpenAPI schema</a>' in r.content.decode()
+
+
+def test_api_page_is_read_only():
+    assert Client().post("/api/").status_code == 405
+
+
+def test_readme_documents_every_setting_in_one_place():
+    from pathlib import Path
+
+    from clicktocall.conf import DEFAULTS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Installing into your project", 1)[1].split("\n## ", 1)[0]
+    for name in DEFAULTS:
+        assert f"| `{name}` |" in section, f"{name} is not documented in the README's install section"
+    for name in ("INSTALLED_APPS", "CorsMiddleware", "CORS_URLS_REGEX", 'include("clicktocall.urls")'):
+        assert name in section
