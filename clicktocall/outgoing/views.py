@@ -24,6 +24,11 @@ def _payload(outcome: calls.Outcome) -> dict:
     return {"error": outcome.is_error, "message": outcome.message}
 
 
+def _header(request, name: str) -> str:
+    """A request header as storable text (PostgreSQL refuses NUL characters)."""
+    return request.headers.get(name, "").replace("\x00", "\ufffd")
+
+
 class OutgoingView(APIView):
     """Ask for a call: ``GET|POST /outgoing`` with ``phone`` and ``campaign_line``."""
 
@@ -40,8 +45,8 @@ class OutgoingView(APIView):
         params = parameters.validate(submitted, body_problem)
         meta = calls.RequestMeta(
             client_ip=client_ip(request),
-            user_agent=request.headers.get("User-Agent", ""),
-            referrer=request.headers.get("Referer", ""),
+            user_agent=_header(request, "User-Agent"),
+            referrer=_header(request, "Referer"),
         )
         try:
             result = calls.request_call(params, meta)
