@@ -41,7 +41,7 @@ class JSONFirstNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
     def select_parser(self, request, parsers):
-        content_type = request.content_type.split(";")[0].strip().lower()
+        content_type = media_type(request)
         for parser in parsers:
             if parser.media_type == content_type:
                 return parser
@@ -68,11 +68,15 @@ def has_body(request: HttpRequest) -> bool:
         return False
 
 
+def media_type(request: HttpRequest) -> str:
+    """The request's media type without parameters (``; boundary=…``, ``; charset=…``)."""
+    return (request.content_type or "").split(";", 1)[0].strip().lower()
+
+
 def from_browser_form(request: HttpRequest) -> bool:
     if prefers(request, "application/json", "text/html"):
         return False  # a script asked for JSON
-    content_type = (request.content_type or "").lower()
-    if content_type in FORM_CONTENT_TYPES:
+    if media_type(request) in FORM_CONTENT_TYPES:
         return True
     return request.method == "GET" and not has_body(request) and prefers(request, "text/html", "application/json")
 

@@ -63,6 +63,13 @@ class PlainTextFormParser(BaseParser):
         return values
 
 
+class HTMLFormParser(PlainTextFormParser):
+    """A body sent as ``text/html``, which the original service counted as a browser form:
+    read like ``text/plain``, ``key=value`` lines."""
+
+    media_type = "text/html"
+
+
 @dataclass
 class OutgoingParams:
     """The validated parameters of one request, and what was wrong with them."""

@@ -35,7 +35,13 @@ class OutgoingView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     throttle_classes: list = []
-    parser_classes = [JSONParser, FormParser, MultiPartParser, parameters.PlainTextFormParser]
+    parser_classes = [
+        JSONParser,
+        FormParser,
+        MultiPartParser,
+        parameters.PlainTextFormParser,
+        parameters.HTMLFormParser,
+    ]
     renderer_classes = [JSONRenderer, JSONPRenderer, HTMLRenderer]
     content_negotiation_class = JSONFirstNegotiation
     http_method_names = ["get", "post", "options"]
