@@ -204,7 +204,7 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
 
     raw_phone = texts.get("phone") or texts.get("CallerID") or ""
     if not raw_phone:
-        problems["phone"] = "missing"
+        problems.setdefault("phone", "missing")
     else:
         try:
             p.phone_number = phones.parse(raw_phone)
@@ -214,7 +214,7 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
 
     raw_line = texts.get("campaign_line", "")
     if not raw_line:
-        problems["campaign_line"] = "missing"
+        problems.setdefault("campaign_line", "missing")
     else:
         try:
             p.campaign_line = phones.normalize(raw_line)
