@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import logging
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.test import Client
@@ -224,6 +224,41 @@ def test_no_redirect_to_a_host_not_allowed(client, line, outbox, caplog, url):
     assert PLACED in html.unescape(r.content.decode())
     assert "refused to redirect" in caplog.text and "evil.test" in caplog.text
     assert len(outbox) == 1  # the call itself is placed
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.test\\@www.example.org/",
+        "https://evil.test\\\\@www.example.org/",
+        "https://evil.test%5C@www.example.org/",
+        "https://evil.test\t@www.example.org/",
+        "https://evil.test#@www.example.org/",
+        "https://evil.test?@www.example.org/",
+        "https://www.example.org\\.evil.test/",
+        "https://www.example.org:443@evil.test/",
+        "https://www.example.org%2F@evil.test/",
+        "https://www.example.org/x\r\nLocation: https://evil.test/",
+    ],
+)
+def test_tricky_urls_never_send_a_browser_elsewhere(client, line, outbox, url):
+    """Parsers disagree on backslashes, user info and control characters; the Location
+    header a browser follows must still lead to the allowed host."""
+    r = form_post(client, {**VALID, "revmsghtml": url}, HTTP_ORIGIN=ORIGIN)
+    if r.status_code == 302:
+        location = r["Location"]
+        assert not set(location) & set("\\\t\r\n ")
+        assert urlsplit(location).hostname == "www.example.org"
+    else:
+        assert "Location" not in r
+
+
+def test_international_host_names_match_the_origin(client, line, outbox, settings):
+    r = form_post(client, {**VALID, "revmsghtml": "https://bücher.example/danke"}, HTTP_ORIGIN="https://xn--bcher-kva.example")
+    assert r.status_code == 302 and r["Location"] == "https://b%C3%BCcher.example/danke"
+    settings.CLICKTOCALL_REDIRECT_HOSTS = ["bücher.example"]
+    r = form_post(client, {**VALID, "revmsghtml": "https://xn--bcher-kva.example/"}, HTTP_ORIGIN="https://campaign.test")
+    assert r.status_code == 302
 
 
 def test_no_redirect_without_any_page_host(client, line, outbox):
