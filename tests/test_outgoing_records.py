@@ -132,3 +132,37 @@ def test_each_rejected_request_naming_a_line_leaves_one_attempt(client, line, ou
     assert attempt.outcome == "invalid" and attempt.error_detail
     assert attempt.submitted == fields
     assert outbox == []
+
+
+def _refuse_queries(kind: str):
+    from django.db import OperationalError
+
+    def wrapper(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith(kind):
+            raise OperationalError("the database refused the query")
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction for the failure to poison
+@pytest.mark.parametrize("kind", ["SELECT", "INSERT"])
+def test_database_error_is_the_error_message_and_places_no_call(client, line, outbox, kind):
+    from django.db import connection
+
+    with connection.execute_wrapper(_refuse_queries(kind)):
+        r = client.get("/outgoing", VALID)
+    assert r.status_code == 400 and message(r) == ERROR
+    assert outbox == []  # without a record there is no call
+    assert not CallAttempt.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_error_while_recording_a_provider_failure_is_no_500(client, line, outbox, failures):
+    from django.db import connection
+
+    failures.append(TelephonyError("Twilio unreachable"))
+    with connection.execute_wrapper(_refuse_queries("UPDATE")):
+        r = client.get("/outgoing", VALID)
+    assert message(r) == ERROR
+    assert CallAttempt.objects.get().outcome == "pending"  # the record written before the provider was asked
