@@ -219,3 +219,10 @@ def test_asgi_guard_rewrites_only_unparsable_content_types():
         {b"content-type": INVALID_CONTENT_TYPE.encode(), b"accept": b"*/*"},
         {b"content-type": b"application/json; charset=utf-8", b"accept": b"*/*"},
     ]
+
+
+def test_too_many_query_fields(client, line, outbox, no_unexpected_errors):
+    many = "&".join(f"k{i}=v" for i in range(1500))
+    r = client.get(f"/outgoing?campaign_line=8559299898&phone=6175232338&{many}")
+    assert r.status_code == 400 and message(r) == INVALID
+    assert outbox == []

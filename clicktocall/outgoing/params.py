@@ -139,7 +139,12 @@ def read(request) -> tuple[dict[str, Any], str | None]:
     if body is not None and not hasattr(body, "lists") and not isinstance(body, dict):
         problem = "body: a JSON body must be an object"
         body = None
-    return merge(request.query_params, body), problem
+    try:
+        query = request.query_params
+    except TooManyFieldsSent as exc:  # Django's DATA_UPLOAD_MAX_NUMBER_FIELDS applies to the query too
+        query = None
+        problem = "; ".join(filter(None, [problem, f"query: {exc}"]))
+    return merge(query, body), problem
 
 
 def _text(value: Any) -> str | None:
