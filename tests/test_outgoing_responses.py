@@ -452,3 +452,11 @@ def test_no_cors_elsewhere(client, line, path):
         HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
     )
     assert not [h for h in r.headers if h.lower().startswith("access-control-")]
+
+
+def test_no_https_redirect_on_outgoing(line, outbox, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()  # a new handler reads the setting
+    r = client.post("/outgoing/", urlencode(VALID), content_type=FORM)
+    assert r.status_code == 200 and message(r) == PLACED
+    assert client.get("/admin/login/").status_code == 301  # the rest of the site still goes to https
