@@ -226,3 +226,22 @@ def test_too_many_query_fields(client, line, outbox, no_unexpected_errors):
     r = client.get(f"/outgoing?campaign_line=8559299898&phone=6175232338&{many}")
     assert r.status_code == 400 and message(r) == INVALID
     assert outbox == []
+
+
+@pytest.mark.parametrize("kind", ["json", "multipart", "text"])
+def test_bodies_larger_than_django_allows_are_not_read(client, line, outbox, no_unexpected_errors, settings, kind):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    pad = "x" * 20_000
+    if kind == "json":
+        body = json.dumps({"phone": "6175232338", "pad": pad})
+        r = client.generic("POST", QUERY, body, content_type="application/json")
+    elif kind == "multipart":
+        upload = SimpleUploadedFile("big.bin", pad.encode())
+        r = client.post(QUERY, {"phone": "6175232338", "file": upload}, format="multipart")
+    else:
+        r = client.generic("POST", QUERY, f"phone=6175232338\r\npad={pad}\r\n", content_type="text/plain")
+    assert message(r) == INVALID
+    assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in CallAttempt.objects.get().error_detail
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
+    body = json.dumps({"phone": "6175232338", "zip": "02113"})
+    assert message(client.generic("POST", QUERY, body, content_type="application/json")) == PLACED

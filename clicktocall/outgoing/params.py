@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings as django_settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
 from django.core.validators import validate_email
 from rest_framework.exceptions import APIException
@@ -128,7 +129,15 @@ def read(request) -> tuple[dict[str, Any], str | None]:
     """The merged parameters of a DRF request, and a body problem (or None)."""
     body: Any = None
     problem = None
+    limit = django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    try:
+        # REST framework's parsers read the stream themselves, past Django's own limit: check it first.
+        if limit is not None and length > limit:
+            raise RequestDataTooBig(f"a body of {length} bytes is larger than {limit} (DATA_UPLOAD_MAX_MEMORY_SIZE)")
         body = request.data
     except APIException as exc:
         problem = f"body: {exc.detail}"
