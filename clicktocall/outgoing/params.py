@@ -263,7 +263,7 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
 
     callback = texts.get("callback", "")
     if callback:
-        if not callback or len(callback) > CALLBACK_MAX or not CALLBACK_RE.match(callback):
+        if len(callback) > CALLBACK_MAX or not CALLBACK_RE.match(callback):
             problems["callback"] = "not a valid JSONP function name"
         else:
             p.callback = callback
@@ -277,9 +277,9 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
         if text is None:
             problems[key[:EXTRA_KEY_MAX]] = "must be text"
         elif "\x00" in key or "\x00" in text:
-            problems[key[:EXTRA_KEY_MAX].replace("\x00", "")] = "contains a NUL character"
+            problems[key[:EXTRA_KEY_MAX]] = "contains a NUL character"
         elif len(key) > EXTRA_KEY_MAX or len(text) > EXTRA_VALUE_MAX:
-            problems[key] = "too long"
+            problems[key[:EXTRA_KEY_MAX]] = "too long"
         elif text:
             variables[key] = text
 
