@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 from django.core import checks
 from django.utils.module_loading import import_string
 
@@ -35,12 +36,15 @@ def check_settings(app_configs=None, **kwargs):
             errors.append(
                 checks.Error(
                     "CLICKTOCALL_PUBLIC_URL must be the https:// base URL Twilio reaches this site at.",
-                    hint="Set CLICKTOCALL_PUBLIC_URL, e.g. https://calls.example.org; webhook signatures are checked against it.",
+                    hint=(
+                        "Set CLICKTOCALL_PUBLIC_URL, e.g. https://calls.example.org; "
+                        "webhook signatures are checked against it."
+                    ),
                     id="clicktocall.E003",
                 )
             )
     try:
-        region_ok = len(conf.DEFAULT_REGION) == 2
+        region_ok = conf.DEFAULT_REGION in phonenumbers.SUPPORTED_REGIONS
     except (TypeError, ValueError):
         region_ok = False
     if not region_ok:
@@ -61,7 +65,8 @@ def check_settings(app_configs=None, **kwargs):
                 id="clicktocall.E005",
             )
         )
-    if not isinstance(conf.REDIRECT_HOSTS, list) or "*" in conf.REDIRECT_HOSTS:
+    redirect_hosts = conf._get("CLICKTOCALL_REDIRECT_HOSTS")  # as set: conf.REDIRECT_HOSTS makes a list of it
+    if not isinstance(redirect_hosts, (list, tuple)) or "*" in redirect_hosts:
         errors.append(
             checks.Error(
                 "CLICKTOCALL_REDIRECT_HOSTS must be a list of host names, without '*'.",

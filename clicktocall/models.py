@@ -112,6 +112,15 @@ class CampaignLine(models.Model):
         label = phone.display(self.phone_number)
         return f"{self.name} ({label})" if self.name else label
 
+    def clean_fields(self, exclude=None) -> None:
+        # Normalize before the field's E.164 validator runs, so any human format is accepted.
+        if self.phone_number and "phone_number" not in (exclude or ()):
+            try:
+                self.phone_number = phone.normalize(self.phone_number)
+            except phone.InvalidNumber:
+                pass  # the validator reports it
+        super().clean_fields(exclude)
+
     def clean(self) -> None:
         if self.phone_number:
             try:

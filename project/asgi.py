@@ -4,5 +4,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from clicktocall.headers import ASGIContentTypeGuard
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-application = get_asgi_application()
+application = ASGIContentTypeGuard(get_asgi_application())

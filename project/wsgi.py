@@ -4,5 +4,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from clicktocall.headers import ContentTypeGuard
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-application = get_wsgi_application()
+application = ContentTypeGuard(get_wsgi_application())

@@ -75,3 +75,22 @@ def line(db):
 @pytest.fixture
 def client():
     return APIClient()
+
+
+def line_form(**fields) -> dict:
+    """POST data for the campaign line admin form: the model's defaults, empty inlines, ``fields``."""
+    data = {
+        "phone_number": "",
+        "name": "",
+        "is_active": "on",
+        "redirect_hosts": "",
+        "voice": CampaignLine._meta.get_field("voice").default,
+        "language": CampaignLine._meta.get_field("language").default,
+        "closing_message": CampaignLine._meta.get_field("closing_message").default,
+        "human_check": CampaignLine.HumanCheck.PRESS_ONE,
+        "machine_action": CampaignLine.MachineAction.HANG_UP,
+        "targets-TOTAL_FORMS": "0",
+        "targets-INITIAL_FORMS": "0",
+    }
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not None}

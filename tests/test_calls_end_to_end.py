@@ -7,7 +7,7 @@ import requests
 
 from clicktocall.models import BlockEntry, CallAttempt, CallLeg, CampaignLine, Target
 
-from .test_twilio_backend import twilio_openapi, validate  # noqa: F401 (a fixture)
+from .test_twilio_openapi import twilio_openapi, validate  # noqa: F401 (a fixture)
 from .twilio_standin import Scenario, TwilioStandIn
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,168 +1,323 @@
-"""The Twilio backend's Calls-resource requests, checked against Twilio's OpenAPI description."""
+"""The Twilio backend with its HTTP layer intercepted at the edge, the console backend,
+``get_backend`` and the system checks."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
-import os
-from pathlib import Path
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 import pytest
 import requests
 import responses
-from django.core import checks
+from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
 
-from clicktocall.models import CallAttempt, CampaignLine, Target
-from clicktocall.telephony import CallRequest
+from clicktocall.checks import check_settings
+from clicktocall.models import CallAttempt
+from clicktocall.telephony import CallRequest, get_backend
+from clicktocall.telephony.backends.console import ConsoleBackend
+from clicktocall.telephony.backends.locmem import LocmemBackend
 from clicktocall.telephony.backends.twilio import TwilioBackend
 
-ROOT = Path(__file__).resolve().parents[1]
-SPEC_CANDIDATES = [
-    os.environ.get("TWILIO_OPENAPI_SPEC", ""),
-    ROOT.parent / "shared" / "twilio" / "twilio_api_v2010.json",
-    "/work/shared/twilio/twilio_api_v2010.json",
-]
-SPEC = next((Path(p) for p in SPEC_CANDIDATES if p and Path(p).is_file()), Path(SPEC_CANDIDATES[-1]))
+from .contract import ERROR, LINE, PHONE, PLACED, VALID, message
+
 SID = "AC" + "0" * 32
-CALLS = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Calls.json"
-CREATED = {"sid": "CA" + "f" * 32, "status": "queued", "account_sid": SID}
+TOKEN = "test-auth-token"
+BASE = "https://api.twilio.com"
+CALLS = f"{BASE}/2010-04-01/Accounts/{SID}/Calls.json"
+CALL_SID = "CA" + "1" * 32
 
 
-@pytest.fixture(scope="session")
-def twilio_openapi():
-    """Twilio's API description, loaded once per session (it is large)."""
-    if not SPEC.exists():
-        pytest.skip(f"{SPEC} is not available")
-    from jsonschema_path import SchemaPath
-    from openapi_core import OpenAPI
-
-    return OpenAPI(SchemaPath.from_dict(json.loads(SPEC.read_text())))
+def created(sid: str = CALL_SID, status: str = "queued") -> dict:
+    return {"sid": sid, "status": status, "account_sid": SID, "to": PHONE, "from": LINE}
 
 
-def validate(openapi, prepared: requests.PreparedRequest) -> None:
-    from openapi_core.contrib.requests import RequestsOpenAPIRequest
-
-    openapi.validate_request(RequestsOpenAPIRequest(prepared))
+def twilio_error(status: int, code: int, text: str) -> dict:
+    return {"code": code, "message": text, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
 
 
-def sent(request: CallRequest, base_url: str = "https://api.twilio.com") -> requests.PreparedRequest:
-    with responses.RequestsMock() as mock:
-        mock.add(responses.POST, f"{base_url}/2010-04-01/Accounts/{SID}/Calls.json", json=CREATED, status=201)
-        call = TwilioBackend().place_call(request)
-        assert call.sid == CREATED["sid"] and call.status == "queued"
-        assert len(mock.calls) == 1
-        return mock.calls[0].request
-
-
-def form(prepared: requests.PreparedRequest) -> dict[str, list[str]]:
-    from urllib.parse import parse_qs
-
-    return parse_qs(prepared.body if isinstance(prepared.body, str) else prepared.body.decode())
-
-
-REQUEST = CallRequest(
-    to="+16175232338",
-    from_="+18559299898",
-    attempt_token="tok",
-    voice_url="https://calls.example.org/clicktocall/twilio/voice/tok/",
-    status_callback_url="https://calls.example.org/clicktocall/twilio/status/tok/",
-    ring_timeout=25,
-)
-
-
-@pytest.mark.parametrize("mode", ["", "Enable", "DetectMessageEnd"])
-def test_create_call_request_is_valid_against_twilio_openapi(twilio_openapi, mode):
-    from dataclasses import replace
-
-    prepared = sent(replace(REQUEST, machine_detection=mode))
-    validate(twilio_openapi, prepared)
-    body = form(prepared)
-    assert body["To"] == ["+16175232338"] and body["From"] == ["+18559299898"]
-    assert body["Url"] == [REQUEST.voice_url] and body["Method"] == ["POST"]
-    assert body["StatusCallback"] == [REQUEST.status_callback_url] and body["StatusCallbackMethod"] == ["POST"]
-    assert body["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
-    assert body["Timeout"] == ["25"]
-    assert body.get("MachineDetection", [""]) == [mode]
-    assert prepared.headers["Authorization"].startswith("Basic ")
-
-
-def test_the_validator_catches_a_bad_request(twilio_openapi):
-    """The check above means something: a request Twilio would refuse fails it."""
-    from openapi_core.validation.request.exceptions import RequestValidationError
-
-    bad = requests.Request("POST", CALLS, data={"To": "+16175232338", "Timeout": "soon"}).prepare()
-    with pytest.raises(RequestValidationError):
-        validate(twilio_openapi, bad)
-
-
-def test_api_base_url_setting_is_honoured(settings):
-    settings.TWILIO_API_BASE_URL = "http://127.0.0.1:8999/"
-    prepared = sent(REQUEST, base_url="http://127.0.0.1:8999")
-    assert prepared.url == f"http://127.0.0.1:8999/2010-04-01/Accounts/{SID}/Calls.json"
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("human_check", "action", "expected"),
-    [("press1", "hangup", ""), ("amd", "hangup", "Enable"), ("amd", "message", "DetectMessageEnd")],
-)
-def test_place_passes_the_lines_machine_detection(client, line, outbox, human_check, action, expected):
-    line.human_check, line.machine_action = human_check, action
-    line.save()
-    assert client.get("/outgoing", {"phone": "6175232338", "campaign_line": line.phone_number}).status_code == 200
-    (request,) = outbox
-    assert request.machine_detection == expected
-    attempt = CallAttempt.objects.get()
-    assert request.voice_url == f"https://calls.example.org/clicktocall/twilio/voice/{attempt.token}/"
-    assert request.status_callback_url == f"https://calls.example.org/clicktocall/twilio/status/{attempt.token}/"
-    assert attempt.status == "queued"
-
-
-@pytest.mark.django_db
-def test_twilio_refusing_the_call_is_an_error_with_the_record_kept(client, line, settings):
+@pytest.fixture
+def twilio(settings):
     settings.CLICKTOCALL_TELEPHONY_BACKEND = "twilio"
-    with responses.RequestsMock() as mock:
-        mock.add(responses.POST, CALLS, json={"code": 21215, "message": "not permitted", "status": 400}, status=400)
-        response = client.get("/outgoing", {"phone": "6175232338", "campaign_line": line.phone_number})
-    assert response.status_code == 400 and response.json()["message"] == "Sorry, there was an error."
-    attempt = CallAttempt.objects.get()
-    assert attempt.outcome == "error" and "21215" in attempt.error_detail
-
-
-@pytest.mark.django_db
-def test_console_backend_logs_what_the_call_would_say_and_whom_it_dials(client, line, settings, caplog):
-    settings.CLICKTOCALL_TELEPHONY_BACKEND = "console"
-    line.script = "Hello {{ name }} in {{ zip }}."
-    line.save()
-    Target.objects.create(line=line, name="Office A", phone_number="+12025550100", extension="12")
-    with caplog.at_level(logging.WARNING, logger="clicktocall.telephony.console"):
-        params = {"phone": "6175232338", "campaign_line": line.phone_number, "name": "Ann", "zip": "02113"}
-        assert client.get("/outgoing", params).status_code == 200
-    text = caplog.text
-    assert "would call +16175232338 from +18559299898" in text
-    assert "would connect +16175232338 to Office A +12025550100 ext. 12" in text
-    assert 'Says: "Hello Ann in 02113."' in text
-    assert "Dials +12025550100, then sends the digits 12" in text
-
-
-def check_ids(settings) -> list[str]:
-    from clicktocall.checks import check_settings
-
-    return [message.id for message in check_settings() if isinstance(message, checks.CheckMessage)]
-
-
-def test_checks_name_missing_twilio_settings(settings):
-    settings.CLICKTOCALL_TELEPHONY_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = SID
+    settings.TWILIO_AUTH_TOKEN = TOKEN
+    settings.TWILIO_API_BASE_URL = BASE
     settings.CLICKTOCALL_PUBLIC_URL = "https://calls.example.org"
-    assert check_ids(settings) == []
-    settings.TWILIO_AUTH_TOKEN = ""
-    assert check_ids(settings) == ["clicktocall.E002"]
-    settings.TWILIO_AUTH_TOKEN = "x"
-    settings.CLICKTOCALL_PUBLIC_URL = ""
-    assert check_ids(settings) == ["clicktocall.E003"]
-    settings.CLICKTOCALL_TELEPHONY_BACKEND = "locmem"
-    assert check_ids(settings) == []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
 
 
-def test_line_model_defaults_to_press_one():
-    assert CampaignLine().human_check == "press1"
+def sent_form(call) -> dict[str, list[str]]:
+    return parse_qs(call.request.body, keep_blank_values=True, strict_parsing=True)
+
+
+@pytest.mark.django_db
+def test_exact_form_sent_to_the_calls_resource(client, line, twilio):
+    twilio.add(responses.POST, CALLS, json=created(), status=201)
+    r = client.get("/outgoing", VALID)
+    assert r.status_code == 200 and message(r) == PLACED
+
+    assert len(twilio.calls) == 1
+    call = twilio.calls[0]
+    assert call.request.method == "POST" and call.request.url == CALLS
+    assert call.request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    expected_auth = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+    assert call.request.headers["Authorization"] == expected_auth
+    attempt = CallAttempt.objects.get()
+    assert sent_form(call) == {
+        "To": [PHONE],
+        "From": [LINE],
+        "Url": [f"https://calls.example.org/clicktocall/twilio/voice/{attempt.token}/"],
+        "Method": ["POST"],
+        "StatusCallback": [f"https://calls.example.org/clicktocall/twilio/status/{attempt.token}/"],
+        "StatusCallbackMethod": ["POST"],
+        "StatusCallbackEvent": ["initiated", "ringing", "answered", "completed"],
+        "Timeout": ["30"],
+    }
+    assert (attempt.outcome, attempt.provider_call_id, attempt.status) == ("placed", CALL_SID, "queued")
+
+
+@pytest.mark.django_db
+def test_ring_timeout_setting_is_sent(client, line, twilio, settings):
+    settings.CLICKTOCALL_RING_TIMEOUT = 45
+    twilio.add(responses.POST, CALLS, json=created(), status=201)
+    client.get("/outgoing", VALID)
+    assert sent_form(twilio.calls[0])["Timeout"] == ["45"]
+
+
+@pytest.mark.django_db
+def test_api_base_url_is_honoured(client, line, twilio, settings):
+    settings.TWILIO_API_BASE_URL = "http://127.0.0.1:8999/twilio/"
+    twilio.add(responses.POST, f"http://127.0.0.1:8999/twilio/2010-04-01/Accounts/{SID}/Calls.json", json=created())
+    r = client.get("/outgoing", VALID)
+    assert message(r) == PLACED
+    assert twilio.calls[0].request.url.startswith("http://127.0.0.1:8999/twilio/2010-04-01/")
+
+
+def test_credentials_are_read_per_call(settings, twilio):
+    twilio.add(responses.POST, f"{BASE}/2010-04-01/Accounts/AC{'9' * 32}/Calls.json", json=created())
+    settings.TWILIO_ACCOUNT_SID = "AC" + "9" * 32
+    settings.TWILIO_AUTH_TOKEN = "other-token"
+    call = CallRequest(to=PHONE, from_=LINE, attempt_token="t", voice_url="https://x.test/v")
+    assert TwilioBackend().place_call(call).sid == CALL_SID
+    auth = twilio.calls[0].request.headers["Authorization"]
+    assert base64.b64decode(auth.split()[1]).decode() == f"AC{'9' * 32}:other-token"
+
+
+FAILURES = [
+    pytest.param(
+        {"json": twilio_error(400, 21211, "The 'To' number +16175232338 is not a valid phone number."), "status": 400},
+        "HTTP 400, code 21211",
+        id="4xx-invalid-number",
+    ),
+    pytest.param(
+        {"json": twilio_error(401, 20003, "Authenticate"), "status": 401}, "HTTP 401, code 20003", id="4xx-auth"
+    ),
+    pytest.param(
+        {"json": twilio_error(429, 20429, "Too Many Requests"), "status": 429}, "HTTP 429", id="429-too-many"
+    ),
+    pytest.param({"json": twilio_error(500, 20500, "Internal Server Error"), "status": 500}, "HTTP 500", id="5xx"),
+    pytest.param({"body": "<html>Bad Gateway</html>", "status": 502}, "HTTP 502", id="5xx-html"),
+    pytest.param({"body": requests.exceptions.ReadTimeout("read timed out")}, "ReadTimeout", id="timeout"),
+    pytest.param(
+        {"body": requests.exceptions.ConnectTimeout("connect timed out")}, "ConnectTimeout", id="connect-timeout"
+    ),
+    pytest.param(
+        {"body": requests.exceptions.ConnectionError("[Errno 111] Connection refused")},
+        "Connection refused",
+        id="connection-refused",
+    ),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reply,detail", FAILURES)
+def test_each_failure_mode_is_an_error_recorded_on_the_attempt(client, line, twilio, reply, detail):
+    twilio.add(responses.POST, CALLS, **reply)
+    r = client.get("/outgoing", VALID)
+    assert r.status_code == 400 and message(r) == ERROR
+    attempt = CallAttempt.objects.get()
+    assert attempt.outcome == "error"
+    assert detail in attempt.error_detail
+    assert attempt.provider_call_id == ""
+    assert len(twilio.calls) == 1
+
+
+@pytest.mark.django_db
+def test_connection_refused_for_real(client, line, settings):
+    """No interception at all: a loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = "twilio"
+    settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{port}"
+    r = client.get("/outgoing", VALID)
+    assert message(r) == ERROR
+    assert "Twilio unreachable: ConnectionError" in CallAttempt.objects.get().error_detail
+
+
+class _StandIn(BaseHTTPRequestHandler):
+    received: list[tuple[str, dict, str]] = []
+
+    def do_POST(self):  # noqa: N802 - the stdlib's name
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        _StandIn.received.append((self.path, dict(self.headers), body))
+        payload = json.dumps(created("CA" + "2" * 32)).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+        pass
+
+
+@pytest.mark.django_db
+def test_a_local_stand_in_server_receives_the_call(client, line, settings):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _StandIn)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _StandIn.received = []
+    try:
+        settings.CLICKTOCALL_TELEPHONY_BACKEND = "twilio"
+        settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{server.server_address[1]}"
+        r = client.get("/outgoing", VALID)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert message(r) == PLACED
+    [(path, headers, body)] = _StandIn.received
+    assert path == f"/2010-04-01/Accounts/{SID}/Calls.json"
+    assert parse_qs(body)["To"] == [PHONE]
+    assert CallAttempt.objects.get().provider_call_id == "CA" + "2" * 32
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("missing", ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"])
+def test_missing_credentials_are_an_error_naming_the_setting(client, line, twilio, settings, missing):
+    setattr(settings, missing, "")
+    r = client.get("/outgoing", VALID)
+    assert message(r) == ERROR
+    assert missing in CallAttempt.objects.get().error_detail
+    assert len(twilio.calls) == 0
+
+
+# The console backend and get_backend
+
+
+def test_console_backend_logs_what_it_would_dial(caplog):
+    call = CallRequest(to=PHONE, from_=LINE, attempt_token="tok", voice_url="https://calls.example.org/v/tok/")
+    with caplog.at_level(logging.INFO, logger="clicktocall.telephony.console"):
+        placed = ConsoleBackend().place_call(call)
+    assert placed.sid.startswith("CA") and len(placed.sid) == 34 and placed.status == "queued"
+    assert f"would call {PHONE} from {LINE}" in caplog.text
+    assert placed.sid in caplog.text and "https://calls.example.org/v/tok/" in caplog.text
+
+
+@pytest.mark.django_db
+def test_console_backend_through_outgoing(client, line, settings, caplog):
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = "console"
+    with caplog.at_level(logging.INFO, logger="clicktocall.telephony.console"):
+        r = client.get("/outgoing", VALID)
+    assert message(r) == PLACED
+    assert CallAttempt.objects.get().provider_call_id in caplog.text
+
+
+@pytest.mark.parametrize(
+    "setting,cls",
+    [
+        ("console", ConsoleBackend),
+        ("locmem", LocmemBackend),
+        ("twilio", TwilioBackend),
+        ("clicktocall.telephony.backends.locmem.LocmemBackend", LocmemBackend),
+        ("tests.test_outgoing_records.RecordFirstBackend", None),
+    ],
+)
+def test_get_backend_by_alias_or_dotted_path(settings, setting, cls):
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = setting
+    backend = get_backend()
+    if cls is None:
+        from tests.test_outgoing_records import RecordFirstBackend as cls
+    assert type(backend) is cls
+
+
+def test_get_backend_with_a_path_argument_and_options():
+    backend = get_backend("clicktocall.telephony.backends.console.ConsoleBackend", region="us1")
+    assert isinstance(backend, ConsoleBackend) and backend.options == {"region": "us1"}
+
+
+@pytest.mark.parametrize("path", ["no.such.Backend", "clicktocall.telephony.backends.console.Nope", "nodots"])
+def test_get_backend_bad_path_names_the_setting(settings, path):
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = path
+    with pytest.raises(ImproperlyConfigured, match="CLICKTOCALL_TELEPHONY_BACKEND") as info:
+        get_backend()
+    assert path in str(info.value)
+
+
+@pytest.mark.django_db
+def test_bad_backend_setting_is_an_error_not_a_500(client, line, settings):
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = "no.such.Backend"
+    r = client.get("/outgoing", VALID)
+    assert message(r) == ERROR
+    assert "CLICKTOCALL_TELEPHONY_BACKEND" in CallAttempt.objects.get().error_detail
+
+
+# System checks
+
+
+def ids() -> list[str]:
+    return sorted(e.id for e in check_settings())
+
+
+def test_checks_pass_on_the_test_settings():
+    assert ids() == []
+
+
+def test_checks_pass_for_a_complete_twilio_setup(settings):
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = "twilio"
+    assert ids() == []
+
+
+@pytest.mark.parametrize(
+    "overrides,expected",
+    [
+        ({"CLICKTOCALL_TELEPHONY_BACKEND": "no.such.Backend"}, ["clicktocall.E001"]),
+        ({"CLICKTOCALL_TELEPHONY_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": ""}, ["clicktocall.E002"]),
+        ({"CLICKTOCALL_TELEPHONY_BACKEND": "twilio", "TWILIO_AUTH_TOKEN": ""}, ["clicktocall.E002"]),
+        (
+            {"CLICKTOCALL_TELEPHONY_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": ""},
+            ["clicktocall.E002", "clicktocall.E002"],
+        ),
+        (
+            {"CLICKTOCALL_TELEPHONY_BACKEND": "twilio", "CLICKTOCALL_PUBLIC_URL": "http://calls.example.org"},
+            ["clicktocall.E003"],
+        ),
+        ({"CLICKTOCALL_TELEPHONY_BACKEND": "twilio", "CLICKTOCALL_PUBLIC_URL": ""}, ["clicktocall.E003"]),
+        ({"CLICKTOCALL_DEFAULT_REGION": "USA"}, ["clicktocall.E004"]),
+        ({"CLICKTOCALL_DEFAULT_REGION": "XX"}, ["clicktocall.E004"]),
+        ({"CLICKTOCALL_TRUSTED_PROXIES": -1}, ["clicktocall.E005"]),
+        ({"CLICKTOCALL_TRUSTED_PROXIES": "two"}, ["clicktocall.E005"]),
+        ({"CLICKTOCALL_REDIRECT_HOSTS": ["*"]}, ["clicktocall.E006"]),
+        ({"CLICKTOCALL_REDIRECT_HOSTS": "www.example.org"}, ["clicktocall.E006"]),
+    ],
+)
+def test_each_check_fires_when_its_setting_is_wrong(settings, overrides, expected):
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    assert ids() == expected
+
+
+@pytest.mark.django_db
+def test_checks_are_registered(settings):
+    settings.CLICKTOCALL_DEFAULT_REGION = "USA"
+    assert "clicktocall.E004" in [e.id for e in run_checks()]
+
+
+def test_region_check_accepts_lowercase(settings):
+    settings.CLICKTOCALL_DEFAULT_REGION = "gb"
+    assert ids() == []

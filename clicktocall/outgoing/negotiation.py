@@ -41,7 +41,7 @@ class JSONFirstNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
     def select_parser(self, request, parsers):
-        content_type = request.content_type.split(";")[0].strip().lower()
+        content_type = media_type(request)
         for parser in parsers:
             if parser.media_type == content_type:
                 return parser
@@ -68,13 +68,26 @@ def has_body(request: HttpRequest) -> bool:
         return False
 
 
+def media_type(request: HttpRequest) -> str:
+    """The request's media type without parameters (``; boundary=…``, ``; charset=…``)."""
+    return (request.content_type or "").split(";", 1)[0].strip().lower()
+
+
 def from_browser_form(request: HttpRequest) -> bool:
     if prefers(request, "application/json", "text/html"):
         return False  # a script asked for JSON
-    content_type = (request.content_type or "").lower()
-    if content_type in FORM_CONTENT_TYPES:
+    if media_type(request) in FORM_CONTENT_TYPES:
         return True
     return request.method == "GET" and not has_body(request) and prefers(request, "text/html", "application/json")
+
+
+def ascii_host(host: str) -> str:
+    """A host name in the ASCII (IDNA) form browsers send in ``Origin``, lowercased."""
+    host = host.lower()
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def page_host(request: HttpRequest) -> str:
@@ -83,7 +96,7 @@ def page_host(request: HttpRequest) -> str:
         value = request.headers.get(header, "")
         if value and value != "null":
             try:
-                return (urlsplit(value).hostname or "").lower()
+                return ascii_host(urlsplit(value).hostname or "")
             except ValueError:
                 return ""
     return ""
@@ -91,16 +104,19 @@ def page_host(request: HttpRequest) -> str:
 
 def redirect_allowed(request: HttpRequest, url: str, line: CampaignLine | None) -> bool:
     try:
-        host = (urlsplit(url).hostname or "").lower()
+        host = urlsplit(url).hostname or ""
     except ValueError:
         return False
     if not host:
         return False
-    if host == page_host(request):
+    names = {host.lower(), ascii_host(host)}  # as written, and as a browser sends it
+    if ascii_host(host) == page_host(request):
         return True
-    if line is not None and line.allows_redirect_to(host):
+    if line is not None and any(line.allows_redirect_to(name) for name in names):
         return True
-    return validate_host(host, [h.lower() for h in conf.REDIRECT_HOSTS if h != "*"])
+    allowed = [h.lower() for h in conf.REDIRECT_HOSTS if h != "*"]
+    allowed += [ascii_host(h) for h in allowed]
+    return any(validate_host(name, allowed) for name in names)
 
 
 def choose(request: HttpRequest, params: OutgoingParams, line: CampaignLine | None) -> Answer:

@@ -8,12 +8,14 @@ Validation never raises: problems are collected per parameter.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError
+from django.conf import settings as django_settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
 from django.core.validators import validate_email
 from rest_framework.exceptions import APIException
 from rest_framework.parsers import BaseParser
@@ -32,6 +34,9 @@ EXTRA_VALUE_MAX = 1024
 SUBMITTED_VALUE_MAX = 2048
 
 # Parameters with a meaning of their own; everything else becomes a variable.
+# ``$.get(url + "?callback=?", data, cb)`` without a "jsonp" data type makes jQuery send an
+# ordinary cross-origin request with the placeholder left as it is: that page reads JSON.
+JQUERY_PLACEHOLDER = "?"
 KNOWN = {"phone", "CallerID", "campaign_line", "name", "email", "data", "revmsghtml", "callback"}
 # Parameters that clients add for their own purposes and that are not the visitor's.
 IGNORED = {"_", "csrfmiddlewaretoken"}
@@ -62,6 +67,13 @@ class PlainTextFormParser(BaseParser):
         return values
 
 
+class HTMLFormParser(PlainTextFormParser):
+    """A body sent as ``text/html``, which the original service counted as a browser form:
+    read like ``text/plain``, ``key=value`` lines."""
+
+    media_type = "text/html"
+
+
 @dataclass
 class OutgoingParams:
     """The validated parameters of one request, and what was wrong with them."""
@@ -83,7 +95,8 @@ class OutgoingParams:
 
     @property
     def has_callback(self) -> bool:
-        return "callback" in self.submitted
+        """Whether a callback was given: an empty one, or jQuery's bare ``?``, counts as absent."""
+        return _text(self.submitted.get("callback")) not in ("", None, JQUERY_PLACEHOLDER)
 
     @property
     def callback_valid(self) -> bool:
@@ -119,16 +132,31 @@ def read(request) -> tuple[dict[str, Any], str | None]:
     """The merged parameters of a DRF request, and a body problem (or None)."""
     body: Any = None
     problem = None
+    limit = django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    try:
+        # REST framework's parsers read the stream themselves, past Django's own limit: check it first.
+        if limit is not None and length > limit:
+            raise RequestDataTooBig(f"a body of {length} bytes is larger than {limit} (DATA_UPLOAD_MAX_MEMORY_SIZE)")
         body = request.data
     except APIException as exc:
         problem = f"body: {exc.detail}"
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        problem = f"body: {exc.__class__.__name__}"
+    except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as exc:
         problem = f"body: {exc}"
     if body is not None and not hasattr(body, "lists") and not isinstance(body, dict):
         problem = "body: a JSON body must be an object"
         body = None
-    return merge(request.query_params, body), problem
+    try:
+        query = request.query_params
+    except TooManyFieldsSent as exc:  # Django's DATA_UPLOAD_MAX_NUMBER_FIELDS applies to the query too
+        query = None
+        problem = "; ".join(filter(None, [problem, f"query: {exc}"]))
+    return merge(query, body), problem
 
 
 def _text(value: Any) -> str | None:
@@ -144,7 +172,33 @@ def _text(value: Any) -> str | None:
 
 
 def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return ""
+
+
+def storable(value: Any) -> bool:
+    """Whether a JSON value can be stored as is: no NUL character, no NaN or infinity.
+
+    PostgreSQL refuses both in ``text`` and ``jsonb``. The walk is iterative, so deeply
+    nested values cannot exhaust the stack.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def validate(submitted: dict[str, Any], body_problem: str | None = None) -> OutgoingParams:
@@ -160,12 +214,14 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
             text = _text(submitted[key])
             if text is None:
                 problems[key] = "must be text"
+            elif "\x00" in text:
+                problems[key] = "contains a NUL character"
             else:
                 texts[key] = text
 
     raw_phone = texts.get("phone") or texts.get("CallerID") or ""
     if not raw_phone:
-        problems["phone"] = "missing"
+        problems.setdefault("phone", "missing")
     else:
         try:
             p.phone_number = phones.parse(raw_phone)
@@ -175,7 +231,7 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
 
     raw_line = texts.get("campaign_line", "")
     if not raw_line:
-        problems["campaign_line"] = "missing"
+        problems.setdefault("campaign_line", "missing")
     else:
         try:
             p.campaign_line = phones.normalize(raw_line)
@@ -199,15 +255,18 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
 
     revmsghtml = texts.get("revmsghtml", "")
     if revmsghtml:
-        parts = urlsplit(revmsghtml) if len(revmsghtml) <= URL_MAX else None
+        try:
+            parts = urlsplit(revmsghtml) if len(revmsghtml) <= URL_MAX else None
+        except ValueError:  # e.g. an unbalanced IPv6 bracket
+            parts = None
         if parts is None or parts.scheme not in ("http", "https") or not _host(revmsghtml):
             problems["revmsghtml"] = "must be an absolute http(s) URL"
         else:
             p.revmsghtml = revmsghtml
 
     callback = texts.get("callback", "")
-    if "callback" in submitted:
-        if not callback or len(callback) > CALLBACK_MAX or not CALLBACK_RE.match(callback):
+    if callback and callback != JQUERY_PLACEHOLDER:
+        if len(callback) > CALLBACK_MAX or not CALLBACK_RE.match(callback):
             problems["callback"] = "not a valid JSONP function name"
         else:
             p.callback = callback
@@ -219,9 +278,11 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
     for key in extras[:EXTRA_MAX_KEYS]:
         text = _text(submitted[key])
         if text is None:
-            problems[key] = "must be text"
+            problems[key[:EXTRA_KEY_MAX]] = "must be text"
+        elif "\x00" in key or "\x00" in text:
+            problems[key[:EXTRA_KEY_MAX]] = "contains a NUL character"
         elif len(key) > EXTRA_KEY_MAX or len(text) > EXTRA_VALUE_MAX:
-            problems[key] = "too long"
+            problems[key[:EXTRA_KEY_MAX]] = "too long"
         elif text:
             variables[key] = text
 
@@ -234,19 +295,27 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
             else:
                 try:
                     data = json.loads(data)
-                except ValueError:
+                except (ValueError, RecursionError):
                     problems["data"] = "not valid JSON"
         else:
             data = None
     if data is not None and "data" not in problems:
         if not isinstance(data, dict):
             problems["data"] = "must be a JSON object"
+        elif not storable(data):
+            problems["data"] = "contains a NUL character, NaN or infinity"
         elif len(json.dumps(data).encode("utf-8")) > DATA_MAX_BYTES:
             problems["data"] = f"larger than {DATA_MAX_BYTES} bytes"
         else:
             variables.update({str(k): v for k, v in data.items()})
     p.variables = variables
+    p.problems = {_printable(k): _printable(v) for k, v in problems.items()}
     return p
+
+
+def _printable(text: str) -> str:
+    """Text safe to store and log: NUL and other control characters replaced."""
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "\ufffd", str(text))
 
 
 def _keepable(submitted: dict[str, Any]) -> dict[str, Any]:
@@ -255,9 +324,13 @@ def _keepable(submitted: dict[str, Any]) -> dict[str, Any]:
     for key, value in list(submitted.items())[: EXTRA_MAX_KEYS + len(KNOWN)]:
         if hasattr(value, "read"):
             value = f"<file {getattr(value, 'name', '')!s:.100}>"
+        elif isinstance(value, float) and not math.isfinite(value):
+            value = str(value)
         elif not isinstance(value, (str, int, float, bool, type(None))):
-            value = json.dumps(value, default=str)
-        if isinstance(value, str) and len(value) > SUBMITTED_VALUE_MAX:
-            value = value[:SUBMITTED_VALUE_MAX] + "…"
-        kept[str(key)[:EXTRA_KEY_MAX]] = value
+            value = json.dumps(value, default=str)  # escapes NUL, NaN and infinity as text
+        if isinstance(value, str):
+            if len(value) > SUBMITTED_VALUE_MAX:
+                value = value[:SUBMITTED_VALUE_MAX] + "…"
+            value = value.replace("\x00", "\ufffd")
+        kept[str(key)[:EXTRA_KEY_MAX].replace("\x00", "\ufffd")] = value
     return kept

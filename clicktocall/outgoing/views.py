@@ -25,6 +25,11 @@ def _payload(outcome: calls.Outcome) -> dict:
     return {"error": outcome.is_error, "message": outcome.message}
 
 
+def _header(request, name: str) -> str:
+    """A request header as storable text (PostgreSQL refuses NUL characters)."""
+    return request.headers.get(name, "").replace("\x00", "\ufffd")
+
+
 @outgoing_schema
 class OutgoingView(APIView):
     """Ask for a call: ``GET|POST /outgoing`` with ``phone`` and ``campaign_line``."""
@@ -32,7 +37,13 @@ class OutgoingView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     throttle_classes: list = []
-    parser_classes = [JSONParser, FormParser, MultiPartParser, parameters.PlainTextFormParser]
+    parser_classes = [
+        JSONParser,
+        FormParser,
+        MultiPartParser,
+        parameters.PlainTextFormParser,
+        parameters.HTMLFormParser,
+    ]
     renderer_classes = [JSONRenderer, JSONPRenderer, HTMLRenderer]
     content_negotiation_class = JSONFirstNegotiation
     http_method_names = ["get", "post", "options"]
@@ -42,8 +53,8 @@ class OutgoingView(APIView):
         params = parameters.validate(submitted, body_problem)
         meta = calls.RequestMeta(
             client_ip=client_ip(request),
-            user_agent=request.headers.get("User-Agent", ""),
-            referrer=request.headers.get("Referer", ""),
+            user_agent=_header(request, "User-Agent"),
+            referrer=_header(request, "Referer"),
         )
         try:
             result = calls.request_call(params, meta)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from ... import phone
 from ...models import CampaignLine
+
+# A host name, or ".example.org" for a domain and its subdomains (Django's ALLOWED_HOSTS syntax).
+HOST_RE = re.compile(r"^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
 class Command(BaseCommand):
@@ -30,7 +36,10 @@ class Command(BaseCommand):
             number = phone.normalize(options["number"])
         except phone.InvalidNumber:
             raise CommandError(f"{options['number']!r} is not a valid phone number") from None
-        line, created = CampaignLine.objects.get_or_create(phone_number=number)
+        line = CampaignLine.objects.filter(phone_number=number).first()
+        created = line is None
+        if line is None:
+            line = CampaignLine(phone_number=number)
         if options["name"] is not None:
             line.name = options["name"]
         if options["inactive"]:
@@ -41,8 +50,15 @@ class Command(BaseCommand):
             hosts = [h.strip().lower() for h in options["redirect_hosts"] if h.strip()]
             if "*" in hosts:
                 raise CommandError("'*' is not allowed: it would make /outgoing an open redirect")
+            for host in hosts:
+                if not HOST_RE.match(host):
+                    raise CommandError(f"{host!r} is not a host name (e.g. www.example.org, or .example.org)")
             line.redirect_hosts = "\n".join(hosts)
-        line.full_clean()
+        try:
+            line.full_clean()
+        except ValidationError as exc:
+            problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())
+            raise CommandError(problems) from None
         line.save()
         verb = "Created" if created else "Updated"
         hosts = ", ".join(line.redirect_host_list) or "-"
