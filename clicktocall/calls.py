@@ -136,18 +136,31 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         result.retry_after = refusal.retry_after
         return result
 
-    attempt = _new_attempt(line, params, meta, CallAttempt.Outcome.PENDING)
+    attempt = _new_attempt(line, params, meta, initial_outcome())
     attempt.save()
     return dispatch(attempt)
 
 
+def initial_outcome() -> str:
+    """How an accepted attempt is first recorded: ``queued`` when a task worker places it."""
+    return CallAttempt.Outcome.QUEUED if conf.PLACEMENT == "queued" else CallAttempt.Outcome.PENDING
+
+
 def dispatch(attempt: CallAttempt) -> Result:
-    """Hand a recorded attempt to the telephony backend."""
+    """Hand a recorded attempt to the telephony backend, or to the task queue when queued."""
+    if attempt.outcome == CallAttempt.Outcome.QUEUED:
+        from .placement import enqueue
+
+        return enqueue(attempt)
     return place(attempt)
 
 
-def place(attempt: CallAttempt) -> Result:
-    """Ask the telephony backend to place a recorded attempt's call."""
+def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
+    """Ask the telephony backend to place a recorded attempt's call.
+
+    With ``raise_transient`` a transient ``TelephonyError`` is raised for the caller to
+    retry, instead of being recorded as the attempt's failure.
+    """
     line = attempt.line
     request = CallRequest(
         to=attempt.phone,
@@ -160,6 +173,8 @@ def place(attempt: CallAttempt) -> Result:
     try:
         provider_call = get_backend().place_call(request)
     except ClickToCallError as exc:
+        if raise_transient and getattr(exc, "transient", False):
+            raise
         logger.warning("attempt %s: provider error: %s", attempt.pk, exc)
         _save_failure(attempt, str(exc))
         return Result(Outcome.ERROR, line, attempt)

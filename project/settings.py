@@ -55,11 +55,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "corsheaders",
+    "django_tasks_db",
     "clicktocall",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -110,7 +112,41 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles"
+# whitenoise serves the collected files (compressed, with hashed names and far-future
+# caching when DEBUG is off; run `manage.py collectstatic` at deploy time).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_AUTOREFRESH = DEBUG  # development: serve files from the apps, rescanned per request
+WHITENOISE_USE_FINDERS = DEBUG
+
+# The cache (rate limits, cooldowns): Redis when REDIS_URL is set, else this process's memory.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", "ctc"),
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "clicktocall"}
+}
+
+# Tasks (queued placement): run at once in the process by default; in production the
+# database backend, whose queue survives restarts, with `manage.py db_worker` running.
+TASK_BACKEND_ALIASES = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+_tasks_backend = os.environ.get("DJANGO_TASKS_BACKEND", "").strip() or "immediate"
+TASKS = {"default": {"BACKEND": TASK_BACKEND_ALIASES.get(_tasks_backend, _tasks_backend)}}
 
 # REST framework: /outgoing chooses its own renderers; nothing else is exposed.
 REST_FRAMEWORK = {
@@ -135,6 +171,10 @@ CLICKTOCALL_TRUSTED_PROXIES = env_int("CLICKTOCALL_TRUSTED_PROXIES", 0)
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+CLICKTOCALL_PLACEMENT = os.environ.get("CLICKTOCALL_PLACEMENT", "direct")
+CLICKTOCALL_PLACEMENT_RETRIES = env_int("CLICKTOCALL_PLACEMENT_RETRIES", 4)
+CLICKTOCALL_PLACEMENT_BACKOFF = float(os.environ.get("CLICKTOCALL_PLACEMENT_BACKOFF") or 2)
+CLICKTOCALL_LOG_FULL_NUMBERS = env_bool("CLICKTOCALL_LOG_FULL_NUMBERS", False)
 
 # Production hardening: on whenever DEBUG is off.
 if not DEBUG:
@@ -154,7 +194,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"masking": {"()": "clicktocall.logs.MaskingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["masking"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "clicktocall": {"handlers": ["console"], "level": os.environ.get("CLICKTOCALL_LOG_LEVEL", "INFO"), "propagate": False},
