@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from ..models import CampaignLine
+from .export import LineExportMixin
 
 
 @admin.register(CampaignLine)
-class CampaignLineAdmin(admin.ModelAdmin):
+class CampaignLineAdmin(LineExportMixin, admin.ModelAdmin):
     list_display = ["phone_number", "name", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["phone_number", "name"]
