@@ -83,7 +83,7 @@ def fill(target: int, line_ids: list[int]) -> float:
           now() - make_interval(secs => i * {SPACING_SECONDS}),
           NULL, NULL,
           CASE WHEN i % 100 < 85 THEN 20 + i % 200 END
-        FROM generate_series(%s, %s) AS i
+        FROM generate_series(%s::bigint, %s::bigint) AS i
         """.replace("%", "%%").replace("%%s", "%s")  # the modulo operator, not placeholders
         with connection.cursor() as cursor:
             cursor.execute(sql, [first, last])
@@ -144,7 +144,7 @@ def time_page(client, name: str, url: str, repeat: int) -> Timing:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from clicktocall.admin.paginator import LargeTablePaginator
+    from clicktocall.admin.large_tables import LargeTablePaginator
 
     seconds, queries, slowest = [], 0, 0.0
     client.get(url)  # warm the caches of the database and Django

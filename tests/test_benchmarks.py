@@ -7,9 +7,17 @@ from django.tasks import default_task_backend
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
 
-from benchmarks import growth, load
+from benchmarks import growth, load, views
 from benchmarks.common import LINE, ensure_line, percentile, task_backend
 from clicktocall.models import CallAttempt
+
+
+@pytest.fixture(autouse=True)
+def _fresh_baseline_line():
+    """The baseline view remembers line ids per process; each test has its own line."""
+    views._line_ids.clear()
+    yield
+    views._line_ids.clear()
 
 
 def test_the_baseline_view_is_not_in_the_production_urls():

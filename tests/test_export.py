@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clicktocall.admin.paginator import LargeTablePaginator
+from clicktocall.admin.large_tables import LargeTablePaginator
 from clicktocall.export import COLUMNS, stream_csv
 from clicktocall.models import CallAttempt, CampaignLine
 
@@ -188,3 +188,54 @@ def test_every_changelist_filter_reads_an_index(admin_client, line, query):
         plan = page_query.explain()
         cursor.execute("SET LOCAL enable_seqscan = on")
     assert "Seq Scan" not in plan and "Index" in plan, plan
+
+
+def test_the_date_hierarchy_lists_periods_from_the_first_and_last_rows_only(admin_client, line):
+    attempt(line, at("2025-12-30"))
+    attempt(line, at("2026-01-15"))
+    attempt(line, at("2026-03-02"))
+    base = "/admin/clicktocall/callattempt/"
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.get(base).content.decode()
+    assert not [q["sql"] for q in queries if "DISTINCT" in q["sql"].upper()]
+    assert "?created_at__year=2025" in page and "?created_at__year=2026" in page
+    months = admin_client.get(base, {"created_at__year": "2026"}).content.decode()
+    assert all(f"created_at__month={m}" in months for m in (1, 2, 3)) and "created_at__month=4" not in months
+    days = admin_client.get(base, {"created_at__year": "2026", "created_at__month": "3"}).content.decode()
+    assert "created_at__day=2" in days and "created_at__day=1" not in days and "created_at__day=3" not in days
+
+
+def test_periods_roll_over_years_and_weeks():
+    from datetime import date
+
+    from clicktocall.admin.large_tables import _periods
+
+    assert _periods(date(2025, 11, 15), date(2026, 2, 1), "month") == [
+        date(2025, 11, 1),
+        date(2025, 12, 1),
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+    ]
+    assert _periods(date(2026, 3, 4), date(2026, 3, 17), "week") == [
+        date(2026, 3, 2),
+        date(2026, 3, 9),
+        date(2026, 3, 16),
+    ]
+    assert _periods(date(2026, 2, 27), date(2026, 3, 1), "day") == [
+        date(2026, 2, 27),
+        date(2026, 2, 28),
+        date(2026, 3, 1),
+    ]
+
+
+def test_a_number_search_is_an_exact_match_on_the_phone_column(admin_client, line):
+    mine = attempt(line, at("2026-03-01"), name="Ann")
+    attempt(line, at("2026-03-02"), phone="+16175550100", name="Bob")
+    base = "/admin/clicktocall/callattempt/"
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(base, {"q": "(617) 523-2338"})
+    assert [a.pk for a in response.context["cl"].result_list] == [mine.pk]
+    searches = [q["sql"] for q in queries if "clicktocall_callattempt" in q["sql"] and "+16175232338" in q["sql"]]
+    assert searches and not [sql for sql in searches if "UPPER" in sql or "LIKE" in sql], searches
+    by_name = admin_client.get(base, {"q": "bob"})
+    assert [a.name for a in by_name.context["cl"].result_list] == ["Bob"]

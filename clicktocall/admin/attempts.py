@@ -7,18 +7,17 @@ from django.contrib import admin
 from .. import phone
 from ..models import CallAttempt
 from .export import AttemptExportMixin
-from .paginator import LargeTablePaginator
+from .large_tables import LargeTableMixin
 
 
 @admin.register(CallAttempt)
-class CallAttemptAdmin(AttemptExportMixin, admin.ModelAdmin):
+class CallAttemptAdmin(AttemptExportMixin, LargeTableMixin, admin.ModelAdmin):
     list_display = ["created_at", "line", "phone", "name", "outcome", "status", "duration"]
     list_filter = ["outcome", "status", "line", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=phone", "name", "email"]
     date_hierarchy = "created_at"
     list_select_related = ["line"]
     show_full_result_count = False
-    paginator = LargeTablePaginator
     readonly_fields = [f.name for f in CallAttempt._meta.fields]
 
     def get_search_results(self, request, queryset, search_term):
