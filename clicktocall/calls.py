@@ -107,7 +107,7 @@ def _refuse(line: CampaignLine | None, params: OutgoingParams, meta: RequestMeta
     if line is not None:
         attempt = _new_attempt(line, params, meta, code, detail)
         attempt.save()
-    logger.info("refused %s: %s", code, detail)
+    logger.debug("refused %s: %s", code, detail)
     return Result(outcome, line, attempt)
 
 
@@ -125,7 +125,7 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         return _refuse(line, params, meta, Outcome.INVALID, CallAttempt.Outcome.INVALID, detail)
 
     if line is None:
-        logger.info("refused: campaign line %s is not configured", params.campaign_line)
+        logger.debug("refused: campaign line %s is not configured", params.campaign_line)
         return Result(Outcome.UNCONFIGURED)
     if not line.is_active:
         return _refuse(line, params, meta, Outcome.UNCONFIGURED, CallAttempt.Outcome.INACTIVE, "line is switched off")
@@ -187,7 +187,7 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
     attempt.provider_call_id = provider_call.sid
     attempt.status = provider_call.status if provider_call.status in CallAttempt.Status.values else CallAttempt.Status.QUEUED
     attempt.save(update_fields=["outcome", "provider_call_id", "status", "updated_at"])
-    logger.info("attempt %s placed: %s", attempt.pk, provider_call.sid)
+    logger.debug("attempt %s placed: %s", attempt.pk, provider_call.sid)
     signals.call_placed.send(sender=CallAttempt, attempt=attempt)
     return Result(Outcome.PLACED, line, attempt)
 
