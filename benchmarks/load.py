@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -128,7 +129,17 @@ async def _load(port: int, scenario: Scenario, total: int, concurrency: int, max
 
 
 def load(port: int, scenario: Scenario, total: int, concurrency: int, max_seconds: float = 60.0) -> Stats:
-    return asyncio.run(_load(port, scenario, total, concurrency, max_seconds))
+    """``total`` requests of ``scenario``, ``concurrency`` at a time, on an event loop of their own."""
+    result: list[Stats] = []
+    # A thread of its own: the calling thread may already run an event loop (e.g. Playwright's).
+    thread = threading.Thread(
+        target=lambda: result.append(asyncio.run(_load(port, scenario, total, concurrency, max_seconds)))
+    )
+    thread.start()
+    thread.join()
+    if not result:
+        raise RuntimeError(f"the load generator failed for {scenario.name!r}")
+    return result[0]
 
 
 def free_port() -> int:
