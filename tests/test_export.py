@@ -153,6 +153,7 @@ def test_the_changelist_never_counts_more_than_a_bounded_number_of_rows(admin_cl
         shown = response.context["cl"].result_count
         if connection.vendor == "postgresql":  # past the limit: the planner's estimate, no more counting
             assert counts == counts[:1] and shown >= 4 and response.context["cl"].paginator.estimated
+            assert f"about {shown} call attempts" in response.content.decode()
         else:  # the embedded SQLite counts exactly
             assert shown == 6
 
@@ -162,6 +163,7 @@ def test_small_results_are_counted_exactly(admin_client, line):
         attempt(line, at(f"2026-03-0{day}"), outcome="error" if day == 2 else "placed")
     response = admin_client.get("/admin/clicktocall/callattempt/", {"outcome__exact": "error"})
     assert response.context["cl"].result_count == 1 and not response.context["cl"].paginator.estimated
+    assert "\n1 call attempt\n" in response.content.decode()
 
 
 @pytest.mark.parametrize(
