@@ -15,8 +15,11 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
    ``CLICKTOCALL_PLACEMENT_RETRIES`` retries); after the last one, or on a permanent
    error, the attempt's outcome is ``error`` with the provider's answer as its detail.
 
-A worker that dies between the claim and the provider's answer leaves the attempt
-``pending``: it is not retried, since the provider may already have placed the call.
+A retry finds the call already placed when the provider reported it (its status
+callback sets the attempt's status) after a failure that only looked transient, such as
+a timeout; it then records the attempt as placed instead of calling again. A worker
+that dies between the claim and the provider's answer leaves the attempt ``pending``:
+it is not retried, since the provider may already have placed the call.
 """
 
 from __future__ import annotations
@@ -73,6 +76,15 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         logger.info("attempt %s: not queued any more, nothing to place", attempt_id)
         return "skipped"
     attempt = CallAttempt.objects.select_related("line").get(pk=attempt_id)
+    if attempt.provider_call_id or attempt.status:
+        # The provider reported this call (its status callback) after a failure that looked
+        # transient, e.g. a timeout: the call exists, and a retry would ring the person twice.
+        CallAttempt.objects.filter(pk=attempt_id, outcome=CallAttempt.Outcome.PENDING).update(
+            outcome=CallAttempt.Outcome.PLACED, updated_at=timezone.now()
+        )
+        attempt.refresh_from_db(fields=["outcome"])
+        logs.log_placement(attempt, tries=try_number - 1, detail="placed by the earlier try, per the provider")
+        return "already placed"
     last_try = try_number > conf.PLACEMENT_RETRIES
     try:
         place(attempt, raise_transient=not last_try)

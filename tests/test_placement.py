@@ -216,3 +216,20 @@ def test_checks_reject_an_unknown_mode_and_warn_about_immediate_tasks_in_product
     assert [e.id for e in check_placement()] == ["clicktocall.W050"]
     settings.TASKS = DATABASE_BACKEND
     assert check_placement() == []
+
+
+def test_a_retry_does_not_call_again_when_the_provider_reported_the_call_meanwhile(queued, line, outbox, failures):
+    queued.CLICKTOCALL_PLACEMENT_BACKOFF = 30
+    failures.append(TelephonyError("Twilio unreachable: ReadTimeout", transient=True))
+    attempt = queued_attempt(line)
+    place_attempt.enqueue(attempt.pk)
+    run_worker()
+    # Twilio had created the call after all: its status callback reached the attempt.
+    CallAttempt.objects.filter(pk=attempt.pk).update(provider_call_id="CA" + "f" * 32, status="ringing")
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+
+    run_worker()
+
+    attempt.refresh_from_db()
+    assert attempt.outcome == "placed" and attempt.provider_call_id == "CA" + "f" * 32 and outbox == []
+    assert DBTaskResult.objects.get(args_kwargs__args=[attempt.pk, 2]).return_value == "already placed"
