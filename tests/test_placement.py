@@ -233,3 +233,42 @@ def test_a_retry_does_not_call_again_when_the_provider_reported_the_call_meanwhi
     attempt.refresh_from_db()
     assert attempt.outcome == "placed" and attempt.provider_call_id == "CA" + "f" * 32 and outbox == []
     assert DBTaskResult.objects.get(args_kwargs__args=[attempt.pk, 2]).return_value == "already placed"
+
+
+def test_the_worker_command_places_queued_calls_in_its_own_process(queued, client, line):
+    """``manage.py db_worker`` as deployed: another process, configured from the environment."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process needs a database server it can share with the test")
+    from urllib.parse import quote
+
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CLICKTOCALL_", "PYTEST_"))},
+        "DATABASE_URL": f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DJANGO_TASKS_BACKEND": "database",
+        "CLICKTOCALL_TELEPHONY_BACKEND": "console",
+    }
+    assert client.post("/outgoing", REQUEST).json() == PLACED
+    attempt = CallAttempt.objects.get()
+    assert attempt.outcome == "queued"
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--interval", "0"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    attempt.refresh_from_db()
+    assert attempt.outcome == "placed" and attempt.provider_call_id.startswith("CA")
+    assert "placement attempt=" in done.stderr and "phone=+1617***2338 outcome=placed" in done.stderr
+    assert "6175232338" not in done.stderr
