@@ -40,8 +40,12 @@ try:
     db = dj_database_url.parse(sys.argv[1])
     if db["ENGINE"] != "django.db.backends.postgresql":
         raise ValueError(f"{sys.argv[1]} is not a PostgreSQL URL")
-    psycopg.connect(dbname="postgres", host=db["HOST"] or "localhost", port=db["PORT"] or 5432,
-                    user=db["USER"] or None, password=db["PASSWORD"] or None, connect_timeout=3).close()
+    server = dict(host=db["HOST"] or "localhost", port=db["PORT"] or 5432, user=db["USER"] or None,
+                  password=db["PASSWORD"] or None, connect_timeout=3)
+    try:  # the named database need not exist (the tests create test_<name>)
+        psycopg.connect(dbname="postgres", **server).close()
+    except psycopg.Error:
+        psycopg.connect(dbname=db["NAME"], **server).close()
 except Exception as exc:
     problems.append(f"PostgreSQL does not answer ({exc.__class__.__name__}: {str(exc).strip()[:200]})")
 try:
