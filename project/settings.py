@@ -173,7 +173,10 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
 CLICKTOCALL_PLACEMENT = os.environ.get("CLICKTOCALL_PLACEMENT", "direct")
 CLICKTOCALL_PLACEMENT_RETRIES = env_int("CLICKTOCALL_PLACEMENT_RETRIES", 4)
-CLICKTOCALL_PLACEMENT_BACKOFF = float(os.environ.get("CLICKTOCALL_PLACEMENT_BACKOFF") or 2)
+try:
+    CLICKTOCALL_PLACEMENT_BACKOFF = float(os.environ.get("CLICKTOCALL_PLACEMENT_BACKOFF") or 2)
+except ValueError:
+    raise ImproperlyConfigured("CLICKTOCALL_PLACEMENT_BACKOFF must be a number of seconds") from None
 CLICKTOCALL_LOG_FULL_NUMBERS = env_bool("CLICKTOCALL_LOG_FULL_NUMBERS", False)
 
 # Production hardening: on whenever DEBUG is off.
