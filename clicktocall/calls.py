@@ -79,7 +79,9 @@ def webhook_url(name: str, attempt: CallAttempt) -> str:
     return conf.PUBLIC_URL + reverse(f"clicktocall:{name}", kwargs={"token": attempt.token})
 
 
-def _new_attempt(line: CampaignLine, params: OutgoingParams, meta: RequestMeta, outcome: str, detail: str = "") -> CallAttempt:
+def _new_attempt(
+    line: CampaignLine, params: OutgoingParams, meta: RequestMeta, outcome: str, detail: str = ""
+) -> CallAttempt:
     return CallAttempt(
         line=line,
         phone=params.phone,
@@ -95,12 +97,14 @@ def _new_attempt(line: CampaignLine, params: OutgoingParams, meta: RequestMeta, 
     )
 
 
-def _refuse(line: CampaignLine | None, params: OutgoingParams, meta: RequestMeta, outcome: Outcome, code: str, detail: str) -> Result:
+def _refuse(
+    line: CampaignLine | None, params: OutgoingParams, meta: RequestMeta, outcome: Outcome, code: str, detail: str
+) -> Result:
     attempt = None
     if line is not None:
         attempt = _new_attempt(line, params, meta, code, detail)
         attempt.save()
-    logger.info("refused %s: %s", code, detail)
+    logger.debug("refused %s: %s", code, detail)
     return Result(outcome, line, attempt)
 
 
@@ -118,7 +122,7 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         return _refuse(line, params, meta, Outcome.INVALID, CallAttempt.Outcome.INVALID, detail)
 
     if line is None:
-        logger.info("refused: campaign line %s is not configured", params.campaign_line)
+        logger.debug("refused: campaign line %s is not configured", params.campaign_line)
         return Result(Outcome.UNCONFIGURED)
     if not line.is_active:
         return _refuse(line, params, meta, Outcome.UNCONFIGURED, CallAttempt.Outcome.INACTIVE, "line is switched off")
@@ -129,18 +133,31 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         result.retry_after = refusal.retry_after
         return result
 
-    attempt = _new_attempt(line, params, meta, CallAttempt.Outcome.PENDING)
+    attempt = _new_attempt(line, params, meta, initial_outcome())
     attempt.save()
     return dispatch(attempt)
 
 
+def initial_outcome() -> str:
+    """How an accepted attempt is first recorded: ``queued`` when a task worker places it."""
+    return CallAttempt.Outcome.QUEUED if conf.PLACEMENT == "queued" else CallAttempt.Outcome.PENDING
+
+
 def dispatch(attempt: CallAttempt) -> Result:
-    """Hand a recorded attempt to the telephony backend."""
+    """Hand a recorded attempt to the telephony backend, or to the task queue when queued."""
+    if attempt.outcome == CallAttempt.Outcome.QUEUED:
+        from .placement import enqueue
+
+        return enqueue(attempt)
     return place(attempt)
 
 
-def place(attempt: CallAttempt) -> Result:
-    """Ask the telephony backend to place a recorded attempt's call."""
+def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
+    """Ask the telephony backend to place a recorded attempt's call.
+
+    With ``raise_transient`` a transient ``TelephonyError`` is raised for the caller to
+    retry, instead of being recorded as the attempt's failure.
+    """
     line = attempt.line
     try:
         backend = get_backend()
@@ -156,6 +173,8 @@ def place(attempt: CallAttempt) -> Result:
         )
         provider_call = backend.place_call(request)
     except ClickToCallError as exc:
+        if raise_transient and getattr(exc, "transient", False):
+            raise
         logger.warning("attempt %s: provider error: %s", attempt.pk, exc)
         _save_failure(attempt, str(exc))
         return Result(Outcome.ERROR, line, attempt)
@@ -165,7 +184,7 @@ def place(attempt: CallAttempt) -> Result:
         return Result(Outcome.ERROR, line, attempt)
 
     record_placed(attempt, provider_call.sid, provider_call.status)
-    logger.info("attempt %s placed: %s", attempt.pk, provider_call.sid)
+    logger.debug("attempt %s placed: %s", attempt.pk, provider_call.sid)
     signals.call_placed.send(sender=CallAttempt, attempt=attempt)
     return Result(Outcome.PLACED, line, attempt)
 

@@ -290,3 +290,36 @@ def _check_types():
             )
         )
     return errors
+
+
+
+@checks.register()
+def check_placement(app_configs=None, **kwargs):
+    """``CLICKTOCALL_PLACEMENT`` and the task backend that queued placement needs."""
+    from django.conf import settings
+
+    errors = []
+    if conf.PLACEMENT not in {"direct", "queued"}:
+        errors.append(
+            checks.Error(
+                f"CLICKTOCALL_PLACEMENT is {conf.PLACEMENT!r}; it must be 'direct' or 'queued'.",
+                id="clicktocall.E050",
+            )
+        )
+    for name in ("CLICKTOCALL_PLACEMENT_RETRIES", "CLICKTOCALL_PLACEMENT_BACKOFF"):
+        try:
+            value = getattr(conf, name.removeprefix("CLICKTOCALL_"))
+        except (TypeError, ValueError):
+            value = None
+        if value is None:
+            errors.append(checks.Error(f"{name} must be a number, 0 or more.", id="clicktocall.E051"))
+    backend = settings.TASKS.get("default", {}).get("BACKEND", "") if isinstance(settings.TASKS, dict) else ""
+    if conf.PLACEMENT == "queued" and backend.endswith("ImmediateBackend") and not settings.DEBUG:
+        errors.append(
+            checks.Warning(
+                "CLICKTOCALL_PLACEMENT is 'queued' but tasks run immediately, inside the request.",
+                hint="Set DJANGO_TASKS_BACKEND=database and run `manage.py db_worker` next to the web processes.",
+                id="clicktocall.W050",
+            )
+        )
+    return errors

@@ -32,6 +32,11 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_DAILY_CAP": 2000,
     "CLICKTOCALL_ALLOWED_COUNTRIES": [],
     "CLICKTOCALL_BLOCKLIST_CACHE_SECONDS": 300,
+    # Placement off the request path, and logs
+    "CLICKTOCALL_PLACEMENT": "direct",
+    "CLICKTOCALL_PLACEMENT_RETRIES": 4,
+    "CLICKTOCALL_PLACEMENT_BACKOFF": 2.0,
+    "CLICKTOCALL_LOG_FULL_NUMBERS": False,
 }
 
 BACKEND_ALIASES = {
@@ -115,6 +120,25 @@ class Settings:
     @property
     def BLOCKLIST_CACHE_SECONDS(self) -> int:
         return int(self._get("CLICKTOCALL_BLOCKLIST_CACHE_SECONDS"))
+
+    @property
+    def PLACEMENT(self) -> str:
+        """``direct``: the request places the call; ``queued``: a task worker does."""
+        return str(self._get("CLICKTOCALL_PLACEMENT") or "direct").strip().lower()
+
+    @property
+    def PLACEMENT_RETRIES(self) -> int:
+        """How many times a transient provider error is retried before the attempt fails."""
+        return max(0, int(self._get("CLICKTOCALL_PLACEMENT_RETRIES")))
+
+    @property
+    def PLACEMENT_BACKOFF(self) -> float:
+        """Seconds before the first retry; each further retry waits twice as long."""
+        return max(0.0, float(self._get("CLICKTOCALL_PLACEMENT_BACKOFF")))
+
+    @property
+    def LOG_FULL_NUMBERS(self) -> bool:
+        return bool(self._get("CLICKTOCALL_LOG_FULL_NUMBERS"))
 
 
 conf = Settings()

@@ -288,7 +288,9 @@ class BlockEntry(models.Model):
     value = models.CharField(
         _("number or network"),
         max_length=64,
-        help_text=_("A phone number (any format, stored in E.164), or an IP address or CIDR range such as 203.0.113.0/24."),
+        help_text=_(
+            "A phone number (any format, stored in E.164), or an IP address or CIDR range such as 203.0.113.0/24."
+        ),
     )
     reason = models.CharField(_("reason"), max_length=8, choices=Reason.choices, default=Reason.OTHER)
     note = models.TextField(_("note"), blank=True)

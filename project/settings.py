@@ -59,11 +59,13 @@ INSTALLED_APPS = [
     "corsheaders",
     "axes",
     "drf_spectacular",
+    "django_tasks_db",
     "clicktocall",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -117,7 +119,28 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles"
+# whitenoise serves the collected files (compressed, with hashed names and far-future
+# caching when DEBUG is off; run `manage.py collectstatic` at deploy time).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_AUTOREFRESH = DEBUG  # development: serve files from the apps, rescanned per request
+WHITENOISE_USE_FINDERS = DEBUG
+
+# Tasks (queued placement): run at once in the process by default; in production the
+# database backend, whose queue survives restarts, with `manage.py db_worker` running.
+TASK_BACKEND_ALIASES = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+_tasks_backend = os.environ.get("DJANGO_TASKS_BACKEND", "").strip() or "immediate"
+TASKS = {"default": {"BACKEND": TASK_BACKEND_ALIASES.get(_tasks_backend, _tasks_backend)}}
 
 # REST framework: /outgoing chooses its own renderers; nothing else is exposed.
 REST_FRAMEWORK = {
@@ -148,6 +171,13 @@ TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
 CLICKTOCALL_RING_TIMEOUT = env_int("CLICKTOCALL_RING_TIMEOUT", 30)
+CLICKTOCALL_PLACEMENT = os.environ.get("CLICKTOCALL_PLACEMENT", "direct")
+CLICKTOCALL_PLACEMENT_RETRIES = env_int("CLICKTOCALL_PLACEMENT_RETRIES", 4)
+try:
+    CLICKTOCALL_PLACEMENT_BACKOFF = float(os.environ.get("CLICKTOCALL_PLACEMENT_BACKOFF") or 2)
+except ValueError:
+    raise ImproperlyConfigured("CLICKTOCALL_PLACEMENT_BACKOFF must be a number of seconds") from None
+CLICKTOCALL_LOG_FULL_NUMBERS = env_bool("CLICKTOCALL_LOG_FULL_NUMBERS", False)
 
 # Production hardening: on whenever DEBUG is off.
 if not DEBUG:
@@ -185,9 +215,14 @@ SECURE_CSP = {
 def cache_from_url(url: str) -> dict:
     """``locmem://`` (default), ``redis://host:6379/0`` (or ``rediss://``) or ``db://table``."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else url.lower()
-    prefix = os.environ.get("DJANGO_CACHE_KEY_PREFIX", "")
+    prefix = os.environ.get("DJANGO_CACHE_KEY_PREFIX", "ctc")
     if scheme in ("redis", "rediss", "unix"):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
     if scheme == "db":
         table = url.split("://", 1)[1].strip("/") or "clicktocall_cache"
         return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": table, "KEY_PREFIX": prefix}
@@ -196,9 +231,11 @@ def cache_from_url(url: str) -> dict:
     raise ImproperlyConfigured(f"DJANGO_CACHE_URL: unknown cache {url!r} (use locmem://, redis://… or db://table)")
 
 
-# The shared cache holds cooldowns and rate counters: Redis in production, so that every
-# server process sees the same limits; local memory (one process) by default.
-CACHES = {"default": cache_from_url(os.environ.get("DJANGO_CACHE_URL", "").strip())}
+# The shared cache holds cooldowns and rate counters: Redis in production (REDIS_URL, or
+# DJANGO_CACHE_URL for another kind), so that every server process sees the same limits;
+# local memory (one process) by default.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHES = {"default": cache_from_url(os.environ.get("DJANGO_CACHE_URL", "").strip() or REDIS_URL)}
 
 CLICKTOCALL_COOLDOWN_SECONDS = env_int("CLICKTOCALL_COOLDOWN_SECONDS", 180)
 CLICKTOCALL_IP_RATE = os.environ.get("CLICKTOCALL_IP_RATE", "5/m")
@@ -235,9 +272,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"masking": {"()": "clicktocall.logs.MaskingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["masking"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "clicktocall": {"handlers": ["console"], "level": os.environ.get("CLICKTOCALL_LOG_LEVEL", "INFO"), "propagate": False},
+        "clicktocall": {
+            "handlers": ["console"],
+            "level": os.environ.get("CLICKTOCALL_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
     },
 }

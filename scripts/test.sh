@@ -23,4 +23,74 @@ if [ ! -f node_modules/jquery/package.json ] || ! cmp -s package-lock.json node_
   fi
 fi
 
-"$PY" -m pytest "$@"
+# Two passes: the embedded default (SQLite, in-process cache), then PostgreSQL + Redis
+# when they answer (DATABASE_URL / REDIS_URL, or TEST_DATABASE_URL / TEST_REDIS_URL; the
+# test database is test_<name>). TEST_WORKERS sets pytest-xdist's processes (0: none).
+PG_URL="${TEST_DATABASE_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clicktocall}}"
+REDIS="${TEST_REDIS_URL:-${REDIS_URL:-redis://127.0.0.1:6379/0}}"
+WORKERS="${TEST_WORKERS:-2}"
+XDIST=()
+if [ "$WORKERS" != 0 ]; then XDIST=(-n "$WORKERS"); fi
+
+services="$("$PY" - "$PG_URL" "$REDIS" <<'PYCHECK' 2>&1 || true
+import sys
+problems = []
+try:
+    import dj_database_url, psycopg
+    db = dj_database_url.parse(sys.argv[1])
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        raise ValueError(f"{sys.argv[1]} is not a PostgreSQL URL")
+    server = dict(host=db["HOST"] or "localhost", port=db["PORT"] or 5432, user=db["USER"] or None,
+                  password=db["PASSWORD"] or None, connect_timeout=3)
+    try:  # the named database need not exist (the tests create test_<name>)
+        psycopg.connect(dbname="postgres", **server).close()
+    except psycopg.Error:
+        psycopg.connect(dbname=db["NAME"], **server).close()
+except Exception as exc:
+    problems.append(f"PostgreSQL does not answer ({exc.__class__.__name__}: {str(exc).strip()[:200]})")
+try:
+    import redis
+    redis.Redis.from_url(sys.argv[2], socket_connect_timeout=3).ping()
+except Exception as exc:
+    problems.append(f"Redis does not answer ({exc.__class__.__name__}: {str(exc).strip()[:200]})")
+print("; ".join(problems) or "ok")
+PYCHECK
+)"
+if [ "$services" = ok ]; then
+  echo "Two passes: SQLite + in-process cache, then PostgreSQL ($PG_URL) + Redis ($REDIS)."
+else
+  echo "Skipping the PostgreSQL + Redis pass: $services." >&2
+  echo "Start them, or point TEST_DATABASE_URL / TEST_REDIS_URL at them, to run it too." >&2
+fi
+
+summaries="$(mktemp)"
+trap 'rm -f "$summaries"' EXIT
+failed=0
+run_pass() {
+  # $1: the pass's name; the rest: VAR=value settings for it
+  local name="$1" out status
+  shift
+  echo "== $name =="
+  out="$(mktemp)"
+  set +e
+  env -u DATABASE_URL -u REDIS_URL "$@" "$PY" -m pytest "${XDIST[@]}" "${ARGS[@]}" 2>&1 | tee "$out"
+  status=${PIPESTATUS[0]}
+  set -e
+  last_failed=0
+  if [ "$status" != 0 ] && [ "$status" != 5 ]; then
+    failed=1
+    last_failed=1
+    tail -n 1 "$out" >>"$summaries"
+  fi
+  rm -f "$out"
+}
+ARGS=("$@")
+run_pass "SQLite"
+if [ "$services" = ok ]; then
+  run_pass "PostgreSQL + Redis" DATABASE_URL="$PG_URL" REDIS_URL="$REDIS"
+fi
+if [ "$failed" != 0 ]; then
+  # End with the summary of a failing pass, so that a CI reading the last line sees it.
+  if [ "$last_failed" = 0 ]; then tail -n 1 "$summaries"; fi
+  exit 1
+fi

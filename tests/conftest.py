@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.local import Local
 from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from rest_framework.test import APIClient
 
 from clicktocall import telephony
@@ -94,3 +97,35 @@ def line_form(**fields) -> dict:
     }
     data.update(fields)
     return {key: value for key, value in data.items() if value is not None}
+
+
+@receiver(setting_changed)
+def _reset_task_backends(setting, **kwargs):
+    """``settings.TASKS = …`` in a test takes effect at once, like CACHES does."""
+    if setting == "TASKS":
+        from django.tasks import task_backends
+
+        task_backends.__dict__.pop("settings", None)
+        task_backends._settings = None
+        task_backends._connections = Local()
+
+
+@pytest.fixture(autouse=True)
+def _cache_isolation(settings):
+    """Each test starts with an empty cache; on Redis, under a key prefix of its own."""
+    import uuid
+
+    from django.core.cache import cache
+
+    config = settings.CACHES["default"]
+    if config["BACKEND"].endswith("RedisCache"):
+        prefix = f"test-{uuid.uuid4().hex[:12]}"
+        settings.CACHES = {"default": {**config, "KEY_PREFIX": prefix}}
+        yield
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+        return
+    cache.clear()
+    yield

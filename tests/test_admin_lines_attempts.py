@@ -6,8 +6,8 @@ import pytest
 
 from clicktocall.models import CallAttempt, CampaignLine
 
-from .contract import LINE, PHONE, VALID
 from .conftest import line_form
+from .contract import LINE, PHONE, VALID
 
 pytestmark = pytest.mark.django_db
 

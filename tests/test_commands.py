@@ -124,6 +124,7 @@ def test_demo_takes_the_login_from_the_environment_and_is_idempotent(monkeypatch
 
 
 def test_demo_page_form_places_a_console_call(settings, caplog):
+    settings.CLICKTOCALL_LOG_FULL_NUMBERS = True
     settings.CLICKTOCALL_TELEPHONY_BACKEND = "console"
     run("clicktocall_demo")
     client = Client()

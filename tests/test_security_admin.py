@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from clicktocall.models import BlockEntry
 
+from .conftest import line_form
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "a long and unguessable passphrase"
@@ -77,19 +79,13 @@ def test_line_admin_edits_the_limits(admin_client, line):
     url = reverse("admin:clicktocall_campaignline_change", args=[line.pk])
     page = admin_client.get(url)
     assert page.status_code == 200 and b"cooldown_seconds" in page.content and b"allowed_countries" in page.content
-    form = {
-        "phone_number": line.phone_number,
-        "name": line.name,
-        "is_active": "on",
-        "redirect_hosts": "",
-        "cooldown_seconds": "60",
-        "daily_cap": "100",
-        "allowed_countries": "us, ca,US",
-    }
-    for field in ("script", "script_audio_url", "voice", "language", "closing_message", "human_check", "machine_action"):
-        form[field] = getattr(line, field)
-    for prefix in ("targets",):  # an inline of targets may be on the page
-        form.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    form = line_form(
+        phone_number=line.phone_number,
+        name=line.name,
+        cooldown_seconds="60",
+        daily_cap="100",
+        allowed_countries="us, ca,US",
+    )
     r = admin_client.post(url, form)
     assert r.status_code == 302, r.content.decode()[:3000]
     line.refresh_from_db()

@@ -210,7 +210,8 @@ def test_missing_credentials_are_an_error_naming_the_setting(client, line, twili
 # The console backend and get_backend
 
 
-def test_console_backend_logs_what_it_would_dial(caplog):
+def test_console_backend_logs_what_it_would_dial(caplog, settings):
+    settings.CLICKTOCALL_LOG_FULL_NUMBERS = True
     call = CallRequest(to=PHONE, from_=LINE, attempt_token="tok", voice_url="https://calls.example.org/v/tok/")
     with caplog.at_level(logging.INFO, logger="clicktocall.telephony.console"):
         placed = ConsoleBackend().place_call(call)

@@ -131,6 +131,7 @@ def test_twilio_refusing_the_call_is_an_error_with_the_record_kept(client, line,
 
 @pytest.mark.django_db
 def test_console_backend_logs_what_the_call_would_say_and_whom_it_dials(client, line, settings, caplog):
+    settings.CLICKTOCALL_LOG_FULL_NUMBERS = True
     settings.CLICKTOCALL_TELEPHONY_BACKEND = "console"
     line.script = "Hello {{ name }} in {{ zip }}."
     line.save()

@@ -7,10 +7,12 @@ from django.contrib import admin
 from .. import phone
 from ..models import CallAttempt
 from .callflow import CallFlowAttemptAdminMixin
+from .export import AttemptExportMixin
+from .large_tables import LargeTableMixin
 
 
 @admin.register(CallAttempt)
-class CallAttemptAdmin(CallFlowAttemptAdminMixin, admin.ModelAdmin):
+class CallAttemptAdmin(CallFlowAttemptAdminMixin, AttemptExportMixin, LargeTableMixin, admin.ModelAdmin):
     list_display = ["created_at", "line", "phone", "name", "outcome", "status", "duration"]
     list_filter = ["outcome", "status", "line", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=phone", "name", "email"]

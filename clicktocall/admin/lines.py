@@ -7,11 +7,12 @@ from django.contrib import admin
 from ..models import CampaignLine
 from .blocklist import LineLimitsMixin
 from .callflow import CallFlowLineAdminMixin
+from .export import LineExportMixin
 from .stats import LineStatsMixin
 
 
 @admin.register(CampaignLine)
-class CampaignLineAdmin(LineStatsMixin, CallFlowLineAdminMixin, LineLimitsMixin, admin.ModelAdmin):
+class CampaignLineAdmin(LineStatsMixin, LineExportMixin, CallFlowLineAdminMixin, LineLimitsMixin, admin.ModelAdmin):
     list_display = ["phone_number", "name", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["phone_number", "name"]

@@ -11,7 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import calls
+from .. import calls, logs
 from ..clients import client_ip
 from . import params as parameters
 from .negotiation import Answer, JSONFirstNegotiation, choose
@@ -61,6 +61,7 @@ class OutgoingView(APIView):
         except Exception:  # database down and the like: the contract's error, never a 500
             logger.exception("could not handle an /outgoing request")
             result = calls.Result(calls.Outcome.ERROR)
+        logs.log_request(params, result)
         return self.respond(request, params, result)
 
     def post(self, request, *args, **kwargs):

@@ -184,7 +184,7 @@ def test_jquery_get_with_callback_placeholder_and_no_data_type(
     page, customer_site, app_url, jquery, line, outbox, target, expected
 ):
     """The contract's third form, word for word: jQuery 3 sends it as a CORS request with ``callback=?``."""
-    script = JSONP_SCRIPT.format(line=target) + '$.get("{app}/outgoing/?callback=?", info, show);'.format(app=app_url)
+    script = JSONP_SCRIPT.format(line=target) + f'$.get("{app_url}/outgoing/?callback=?", info, show);'
     script += '\n$(document).ajaxError(function (e, xhr) { $("#msg").text(xhr.responseJSON.message); });'
     page.goto(_jquery_page(customer_site, script))
     page.wait_for_function("document.getElementById('msg').textContent !== ''")

@@ -1,0 +1,319 @@
+"""HTTP load benchmark: gunicorn on loopback and an asyncio load generator, in one run.
+
+    python -m benchmarks.load [--requests 3000] [--concurrency 16] [--web-workers 4]
+
+Prints, side by side: requests/s and p50/p99 latency of the baseline (a bare DRF view
+inserting one row), ``/outgoing`` success (console telephony), ``/outgoing`` rejected
+input and JSONP, each with its ratio to the baseline; the SQL queries of each kind of
+request; and ``/outgoing`` with a provider that takes 300 ms, placed directly and queued
+(with ``db_worker`` processes placing the calls). Requests and durations are bounded;
+everything listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .common import LINE, ROOT, ensure_line, environment, median, percentile, setup_django, table, task_backend
+
+HOST = "127.0.0.1"
+_numbers = itertools.count()
+
+
+def next_phone() -> str:
+    """A different valid number for each request, so no cooldown or limit is hit."""
+    n = next(_numbers)
+    return f"617{523 + (n // 10000) % 400:03d}{n % 10000:04d}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    method: str
+    path: str
+    params: Callable[[], dict[str, str]]
+    expect: tuple[int, bytes]  # the status and a fragment of the body
+
+    def raw(self) -> bytes:
+        body = urllib.parse.urlencode(self.params())
+        if self.method == "GET":
+            head = f"GET {self.path}?{body} HTTP/1.1\r\nHost: {HOST}\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+            return head.encode()
+        head = (
+            f"POST {self.path} HTTP/1.1\r\nHost: {HOST}\r\nAccept: application/json\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        return head.encode() + body.encode()
+
+
+PLACED = b"The call's been placed."
+SCENARIOS = [
+    Scenario("baseline: DRF view, one INSERT", "POST", "/bench/baseline/", lambda: {"campaign_line": LINE, "phone": "+1" + next_phone()}, (200, b'"ok"')),  # noqa: E501
+    Scenario("/outgoing success (console)", "POST", "/outgoing/", lambda: {"campaign_line": "8559299898", "phone": next_phone(), "zip": "02113"}, (200, PLACED)),  # noqa: E501
+    Scenario("/outgoing rejected input", "POST", "/outgoing/", lambda: {"campaign_line": "8559299898", "phone": "not a number"}, (400, b"info we were expecting")),  # noqa: E501
+    Scenario("/outgoing JSONP", "GET", "/outgoing/", lambda: {"campaign_line": "8559299898", "phone": next_phone(), "callback": "jQuery3710_1700000000000"}, (200, PLACED)),  # noqa: E501
+]
+
+
+@dataclass
+class Stats:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def done(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rps(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+    def merge(self, other: Stats) -> None:
+        self.latencies += other.latencies
+        self.errors += other.errors
+        self.seconds += other.seconds
+
+
+async def _one(port: int, raw: bytes) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        writer.write(raw)
+        await writer.drain()
+        data = await reader.read()
+    finally:
+        writer.close()
+    return int(data[9:12] or 0), data
+
+
+async def _load(port: int, scenario: Scenario, total: int, concurrency: int, max_seconds: float) -> Stats:
+    stats = Stats()
+    remaining = iter(range(total))
+    deadline = time.perf_counter() + max_seconds
+
+    async def client() -> None:
+        for _ in remaining:
+            if time.perf_counter() > deadline:
+                return
+            raw = scenario.raw()
+            start = time.perf_counter()
+            try:
+                status, data = await _one(port, raw)
+            except OSError:
+                stats.errors += 1
+                continue
+            stats.latencies.append(time.perf_counter() - start)
+            if status != scenario.expect[0] or scenario.expect[1] not in data:
+                stats.errors += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
+def load(port: int, scenario: Scenario, total: int, concurrency: int, max_seconds: float = 60.0) -> Stats:
+    """``total`` requests of ``scenario``, ``concurrency`` at a time, on an event loop of their own."""
+    result: list[Stats] = []
+    # A thread of its own: the calling thread may already run an event loop (e.g. Playwright's).
+    thread = threading.Thread(
+        target=lambda: result.append(asyncio.run(_load(port, scenario, total, concurrency, max_seconds)))
+    )
+    thread.start()
+    thread.join()
+    if not result:
+        raise RuntimeError(f"the load generator failed for {scenario.name!r}")
+    return result[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start; see its log") from None
+            time.sleep(0.1)
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int, log_path: str, **extra: str) -> Iterator[int]:
+    """gunicorn with the project's gunicorn.conf.py on a free loopback port."""
+    port = free_port()
+    server_env = {**os.environ, **env, **extra, "GUNICORN_BIND": f"{HOST}:{port}", "WEB_CONCURRENCY": str(workers)}
+    with open(log_path, "a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=server_env,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        _wait_for_port(port, process)
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+@contextmanager
+def task_workers(env: dict[str, str], count: int, log_path: str, **extra: str) -> Iterator[None]:
+    """``manage.py db_worker`` processes polling the queue every 50 ms."""
+    worker_env = {**os.environ, **env, **extra}
+    command = [sys.executable, "manage.py", "db_worker", "--interval", "0.05", "--no-startup-delay"]
+    with open(log_path, "a") as log:
+        processes = [
+            subprocess.Popen(command, cwd=ROOT, env=worker_env, stdout=log, stderr=log) for _ in range(count)
+        ]
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=60)
+
+
+def queries_per_request() -> list[tuple[str, int]]:
+    """SQL queries of one request of each kind, counted in-process."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    client = Client(HTTP_HOST=HOST)
+    counted = []
+    def accepted() -> dict[str, str]:
+        return {"campaign_line": LINE, "phone": next_phone()}
+
+    cases: list[tuple[str, str, str, Callable[[], dict[str, str]], str]] = [
+        ("baseline", "post", "/bench/baseline/", lambda: {**accepted(), "phone": "+1" + next_phone()}, "direct"),
+        ("/outgoing success, direct", "post", "/outgoing/", accepted, "direct"),
+        ("/outgoing success, queued", "post", "/outgoing/", accepted, "queued"),
+        ("/outgoing rejected input", "post", "/outgoing/", lambda: {**accepted(), "phone": "x"}, "direct"),
+        ("/outgoing JSONP", "get", "/outgoing/", lambda: {**accepted(), "callback": "f"}, "direct"),
+    ]
+    logging.disable(logging.CRITICAL)  # the servers' logs go to their log file; keep this output to figures
+    backends = {
+        "direct": "django.tasks.backends.immediate.ImmediateBackend",
+        "queued": "django_tasks_db.DatabaseBackend",
+    }
+    with override_settings(CLICKTOCALL_TELEPHONY_BACKEND="locmem"):
+        for label, method, path, data, mode in cases:
+            with task_backend(backends[mode]), override_settings(CLICKTOCALL_PLACEMENT=mode):
+                getattr(client, method)(path, data(), HTTP_ACCEPT="application/json")  # warm: per-process caches
+                with CaptureQueriesContext(connection) as queries:
+                    response = getattr(client, method)(path, data(), HTTP_ACCEPT="application/json")
+            expected = 400 if "rejected" in label else 200
+            assert response.status_code == expected, (label, response.status_code, response.content[:200])
+            counted.append((label, len(queries)))
+    logging.disable(logging.NOTSET)
+    return counted
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000, help="requests per scenario (split over rounds)")
+    parser.add_argument("--rounds", type=int, default=3, help="scenarios run interleaved, this many times")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--slow-requests", type=int, default=120, help="requests with the 300 ms provider")
+    parser.add_argument("--task-workers", type=int, default=4, help="db_worker processes in queued mode")
+    parser.add_argument("--max-seconds", type=float, default=60.0, help="cap on each load run")
+    args = parser.parse_args(argv)
+
+    env = environment()
+    setup_django(env)
+    line = ensure_line()
+    from clicktocall.models import CallAttempt
+
+    log_path = os.path.join(tempfile.gettempdir(), "clicktocall-bench-gunicorn.log")
+    open(log_path, "w").close()
+    print(f"database {env['DATABASE_URL']}, cache {env['REDIS_URL'] or 'in-process'}; server log {log_path}")
+    print(f"gunicorn: {args.web_workers} sync workers; load: {args.concurrency} concurrent connections, "
+          f"{args.requests} requests per scenario in {args.rounds} interleaved rounds; {os.cpu_count()} CPUs\n")
+
+    results = {s.name: Stats() for s in SCENARIOS}
+    with gunicorn(env, args.web_workers, log_path) as port:
+        for scenario in SCENARIOS:  # warm every worker up
+            load(port, scenario, args.web_workers * 4, args.web_workers)
+        per_round = max(1, args.requests // args.rounds)
+        for _ in range(args.rounds):
+            for scenario in SCENARIOS:
+                results[scenario.name].merge(load(port, scenario, per_round, args.concurrency, args.max_seconds))
+
+    base = results[SCENARIOS[0].name]
+    rows = []
+    for scenario in SCENARIOS:
+        s = results[scenario.name]
+        p50, p99 = percentile(s.latencies, 0.5) * 1000, percentile(s.latencies, 0.99) * 1000
+        base_p50 = percentile(base.latencies, 0.5) * 1000
+        rows.append([scenario.name, s.done, s.errors, fmt(s.rps), fmt(p50, 2), fmt(p99, 2),
+                     f"{s.rps / base.rps:.2f}×", f"{p50 / base_p50:.2f}×"])
+    print(table(["scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "req/s vs base", "p50 vs base"], rows))
+
+    print("\nSQL queries per request")
+    print(table(["request", "queries"], queries_per_request()))
+
+    slow = {"CLICKTOCALL_TELEPHONY_BACKEND": "benchmarks.backends.SlowBackend", "BENCH_PROVIDER_DELAY": "0.3"}
+    success = SCENARIOS[1]
+    slow_rows = []
+    with gunicorn(env, args.web_workers, log_path, **slow) as port:
+        load(port, success, args.web_workers, args.web_workers)
+        s = load(port, success, args.slow_requests, args.concurrency, args.max_seconds)
+    slow_rows.append(["direct (placed in the request)", s.done, s.errors, fmt(s.rps),
+                      fmt(percentile(s.latencies, 0.5) * 1000), fmt(percentile(s.latencies, 0.99) * 1000), "-"])
+
+    queued = {**slow, "CLICKTOCALL_PLACEMENT": "queued", "DJANGO_TASKS_BACKEND": "database"}
+    with gunicorn(env, args.web_workers, log_path, **queued) as port, task_workers(env, args.task_workers, log_path, **queued):  # noqa: E501
+        load(port, success, args.web_workers, args.web_workers)
+        started = time.perf_counter()
+        s = load(port, success, args.slow_requests, args.concurrency, args.max_seconds)
+        deadline = started + args.max_seconds
+        waiting = CallAttempt.objects.filter(line=line, outcome__in=["queued", "pending"])
+        while waiting.exists() and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        drained = time.perf_counter() - started
+        left = waiting.count()
+    slow_rows.append([f"queued ({args.task_workers} db_workers place)", s.done, s.errors, fmt(s.rps),
+                      fmt(percentile(s.latencies, 0.5) * 1000), fmt(percentile(s.latencies, 0.99) * 1000),
+                      f"{drained:.1f} s" + (f" ({left} left)" if left else "")])
+    print(f"\n/outgoing with a provider that takes 300 ms ({args.slow_requests} requests, "
+          f"{args.concurrency} concurrent, {args.web_workers} gunicorn workers)")
+    print(table(["placement", "requests", "errors", "req/s", "p50 ms", "p99 ms", "all placed after"], slow_rows))
+    errors = sum(s.errors for s in results.values())
+    if errors:
+        print(f"\n{errors} requests did not get the expected answer; see {log_path}")
+    print(f"\nmedian baseline latency {median(base.latencies) * 1000:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

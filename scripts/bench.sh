@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): HTTP load on gunicorn, then the admin and the CSV export at
+# 10,000 and 1,000,000 attempts. Loopback only; bounded requests and durations.
+#   ./scripts/bench.sh                  both
+#   ./scripts/bench.sh load [options]   python -m benchmarks.load --help
+#   ./scripts/bench.sh growth [options] python -m benchmarks.growth --help
+# BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clicktocall_bench, created
+# when missing; its attempts are replaced) and BENCH_REDIS_URL (default redis://127.0.0.1:6379/0).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/python.sh
+prepare_venv requirements.txt
+what="${1:-all}"
+shift || true
+case "$what" in
+  load) exec "$PY" -m benchmarks.load "$@" ;;
+  growth) exec "$PY" -m benchmarks.growth "$@" ;;
+  all)
+    "$PY" -m benchmarks.load
+    echo
+    "$PY" -m benchmarks.growth
+    ;;
+  *)
+    echo "usage: $0 [load|growth|all] [options]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,69 @@
+"""The benchmark code runs, on tiny sizes (the benchmarks themselves are not tests)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.tasks import default_task_backend
+from django.urls import resolve
+from django.urls.exceptions import Resolver404
+
+from benchmarks import growth, load, views
+from benchmarks.common import LINE, ensure_line, percentile, task_backend
+from clicktocall.models import CallAttempt
+
+
+@pytest.fixture(autouse=True)
+def _fresh_baseline_line():
+    """The baseline view remembers line ids per process; each test has its own line."""
+    views._line_ids.clear()
+    yield
+    views._line_ids.clear()
+
+
+def test_the_baseline_view_is_not_in_the_production_urls():
+    with pytest.raises(Resolver404):
+        resolve("/bench/baseline/")
+
+
+@pytest.mark.urls("benchmarks.urls")
+@pytest.mark.django_db(transaction=True)
+def test_load_generator_drives_every_scenario_against_a_live_server(live_server, outbox):
+    ensure_line()
+    port = int(live_server.url.rsplit(":", 1)[1])
+    # The live server shares one in-memory SQLite connection between its threads: one request at a time there.
+    concurrency = 2 if connection.vendor == "postgresql" else 1
+    for scenario in load.SCENARIOS:
+        stats = load.load(port, scenario, total=6, concurrency=concurrency, max_seconds=30)
+        assert (stats.done, stats.errors) == (6, 0), scenario.name
+        assert 0 < percentile(stats.latencies, 0.5) <= percentile(stats.latencies, 0.99)
+    assert CallAttempt.objects.filter(line__phone_number=LINE).count() == 6 * 4  # baseline rows, placed, refused, JSONP
+    assert len(outbox) == 12
+
+
+@pytest.mark.urls("benchmarks.urls")
+@pytest.mark.django_db
+def test_queries_per_request_counts_each_kind_of_request():
+    ensure_line()
+    counted = dict(load.queries_per_request())
+    assert counted["/outgoing success, direct"] == 3 and counted["/outgoing success, queued"] == 3
+    assert counted["baseline"] == 1 and counted["/outgoing rejected input"] <= 3
+    assert type(default_task_backend._connections["default"]).__name__ == "ImmediateBackend"
+
+
+def test_task_backend_switches_and_restores():
+    with task_backend("django_tasks_db.DatabaseBackend"):
+        assert type(default_task_backend._connections["default"]).__name__ == "DatabaseBackend"
+    assert type(default_task_backend._connections["default"]).__name__ == "ImmediateBackend"
+
+
+@pytest.mark.django_db
+def test_growth_fills_and_measures_at_two_tiny_sizes():
+    results = growth.run([30, 60], repeat=1, report=lambda _: None)
+    assert CallAttempt.objects.count() == 60
+    by_name = {size: {t.name: t for t in timings} for size, timings in results.items()}
+    assert by_name[30]["changelist"].detail == "30 rows" and by_name[60]["changelist"].detail == "60 rows"
+    assert by_name[60]["export: busiest line, all"].detail.startswith("12 rows")  # every fifth attempt
+    assert by_name[60]["export: busiest line, all"].peak_mib > 0
+    assert by_name[60]["search: exact phone"].detail in {"0 rows", "1 rows"}
+    assert "export: quiet line, all" in growth.render(results)
