@@ -50,7 +50,9 @@ def check_settings(app_configs=None, **kwargs):
     if not region_ok:
         errors.append(
             checks.Error(
-                "CLICKTOCALL_DEFAULT_REGION must be a two-letter country code such as 'US'.",
+                f"CLICKTOCALL_DEFAULT_REGION {conf._get('CLICKTOCALL_DEFAULT_REGION')!r} is not a country "
+                "phone numbers are known for.",
+                hint="Use an ISO 3166 two-letter code such as 'US', 'CA' or 'GB'.",
                 id="clicktocall.E004",
             )
         )
@@ -66,11 +68,16 @@ def check_settings(app_configs=None, **kwargs):
             )
         )
     redirect_hosts = conf._get("CLICKTOCALL_REDIRECT_HOSTS")  # as set: conf.REDIRECT_HOSTS makes a list of it
-    if not isinstance(redirect_hosts, (list, tuple)) or "*" in redirect_hosts:
+    if (
+        not isinstance(redirect_hosts, (list, tuple))
+        or not all(isinstance(host, str) for host in redirect_hosts)
+        or "*" in redirect_hosts
+    ):
         errors.append(
             checks.Error(
-                "CLICKTOCALL_REDIRECT_HOSTS must be a list of host names, without '*'.",
-                hint="List the hosts revmsghtml may redirect to; '*' would make /outgoing an open redirect.",
+                f"CLICKTOCALL_REDIRECT_HOSTS must be a list of host names, without '*', not {redirect_hosts!r}.",
+                hint="List the hosts revmsghtml may redirect to, e.g. ['www.example.org', '.example.net'], even for "
+                "one host; '*' would make /outgoing an open redirect.",
                 id="clicktocall.E006",
             )
         )
@@ -228,7 +235,6 @@ def check_installation(app_configs=None, **kwargs):
 def _check_types():
     from urllib.parse import urlsplit
 
-    import phonenumbers
 
     errors = []
     for name in ("CLICKTOCALL_TELEPHONY_BACKEND", "CLICKTOCALL_PUBLIC_URL", "CLICKTOCALL_DEFAULT_REGION",
@@ -271,26 +277,7 @@ def _check_types():
                 id="clicktocall.E027",
             )
         )
-    region = _raw("CLICKTOCALL_DEFAULT_REGION")
-    if isinstance(region, str) and len(region) == 2 and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        errors.append(
-            checks.Error(
-                f"CLICKTOCALL_DEFAULT_REGION {region!r} is not a country phone numbers are known for.",
-                hint="Use an ISO 3166 two-letter code such as 'US', 'CA' or 'GB'.",
-                id="clicktocall.E028",
-            )
-        )
-    hosts = _raw("CLICKTOCALL_REDIRECT_HOSTS")
-    if not isinstance(hosts, (list, tuple)) or not all(isinstance(h, str) for h in hosts):
-        errors.append(
-            checks.Error(
-                f"CLICKTOCALL_REDIRECT_HOSTS must be a list of host names, not {hosts!r}.",
-                hint="Write it as a list, e.g. ['www.example.org', '.example.net'], even for one host.",
-                id="clicktocall.E029",
-            )
-        )
     return errors
-
 
 
 @checks.register()

@@ -83,7 +83,10 @@ class Settings:
 
     @property
     def REDIRECT_HOSTS(self) -> list[str]:
-        return list(self._get("CLICKTOCALL_REDIRECT_HOSTS"))
+        value = self._get("CLICKTOCALL_REDIRECT_HOSTS") or []
+        if isinstance(value, str):  # a mistake the checks report (E006); never a list of characters
+            value = value.split(",")
+        return [host.strip().lower() for host in value if isinstance(host, str) and host.strip()]
 
     @property
     def TRUSTED_PROXIES(self) -> int:

@@ -27,7 +27,22 @@ def validate_e164(value: str) -> None:
         raise ValidationError(_("Store the number in E.164 form, e.g. %(n)s."), params={"n": normalized})
 
 
-class CampaignLine(models.Model):
+class NormalizedPhoneNumber:
+    """For models whose ``phone_number`` may be typed in any human format: it is stored in E.164."""
+
+    phone_number: str
+
+    def clean_fields(self, exclude=None) -> None:
+        # Normalize before the field's E.164 validator runs; an invalid number is left to it.
+        if self.phone_number and "phone_number" not in (exclude or ()):
+            try:
+                self.phone_number = phone.normalize(self.phone_number)
+            except phone.InvalidNumber:
+                pass
+        super().clean_fields(exclude)  # type: ignore[misc]
+
+
+class CampaignLine(NormalizedPhoneNumber, models.Model):
     """A campaign's phone number: the caller id of the calls it places."""
 
     phone_number = models.CharField(
@@ -112,22 +127,6 @@ class CampaignLine(models.Model):
         label = phone.display(self.phone_number)
         return f"{self.name} ({label})" if self.name else label
 
-    def clean_fields(self, exclude=None) -> None:
-        # Normalize before the field's E.164 validator runs, so any human format is accepted.
-        if self.phone_number and "phone_number" not in (exclude or ()):
-            try:
-                self.phone_number = phone.normalize(self.phone_number)
-            except phone.InvalidNumber:
-                pass  # the validator reports it
-        super().clean_fields(exclude)
-
-    def clean(self) -> None:
-        if self.phone_number:
-            try:
-                self.phone_number = phone.normalize(self.phone_number)
-            except phone.InvalidNumber:
-                raise ValidationError({"phone_number": _("Enter a valid phone number.")}) from None
-
     @property
     def redirect_host_list(self) -> list[str]:
         return [h.strip().lower() for h in self.redirect_hosts.split() if h.strip() and h.strip() != "*"]
@@ -205,7 +204,7 @@ class CallAttempt(models.Model):
         return f"{self.phone or '?'} → {self.line_id} ({self.get_outcome_display()})"
 
 
-class Target(models.Model):
+class Target(NormalizedPhoneNumber, models.Model):
     """Someone the caller is connected to after the script, in order (e.g. a legislator's office)."""
 
     line = models.ForeignKey(CampaignLine, on_delete=models.CASCADE, related_name="targets", verbose_name=_("line"))
@@ -228,13 +227,6 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({phone.display(self.phone_number)})"
-
-    def clean(self) -> None:
-        if self.phone_number:
-            try:
-                self.phone_number = phone.normalize(self.phone_number)
-            except phone.InvalidNumber:
-                raise ValidationError({"phone_number": _("Enter a valid phone number.")}) from None
 
 
 class CallLeg(models.Model):

@@ -40,23 +40,26 @@ LIMIT_SETTINGS = (
 
 @pytest.fixture(autouse=True)
 def _no_limits(settings):
-    """Each test starts with an empty cache and without rate limits; ``limits`` turns them on."""
+    """Each test starts without rate limits; ``limits`` turns them on."""
     for name in LIMIT_SETTINGS:
         setattr(settings, name, 0 if name.endswith(("SECONDS", "CAP")) else "")
-    for cache in caches.all(initialized_only=True):
-        cache.clear()
-    yield
-    for cache in caches.all(initialized_only=True):
-        cache.clear()
 
 
 @pytest.fixture
-def limits(settings):
-    """The limits at their defaults (cooldown, rates per address and number, daily cap)."""
+def limits(settings, monkeypatch):
+    """The limits at their defaults (cooldown, rates per address and number, daily cap).
+
+    The clock stands still at the start of an hour, so that a test's requests never
+    straddle the edge of a rate's window (a test moves it on with ``monkeypatch``).
+    """
+    import time
+
     from clicktocall.conf import DEFAULTS
 
     for name in LIMIT_SETTINGS:
         setattr(settings, name, DEFAULTS[name])
+    start = (int(time.time()) // 3600 + 1) * 3600 + 0.25
+    monkeypatch.setattr(time, "time", lambda: start)
     return settings
 
 
@@ -112,20 +115,23 @@ def _reset_task_backends(setting, **kwargs):
 
 @pytest.fixture(autouse=True)
 def _cache_isolation(settings):
-    """Each test starts with an empty cache; on Redis, under a key prefix of its own."""
-    import uuid
+    """Each test starts with an empty cache.
 
-    from django.core.cache import cache
+    On Redis, which test processes share, a test gets a key prefix of its own and its keys
+    are deleted afterwards: flushing the database would empty another process's cache.
+    """
+    import uuid
 
     config = settings.CACHES["default"]
     if config["BACKEND"].endswith("RedisCache"):
         prefix = f"test-{uuid.uuid4().hex[:12]}"
         settings.CACHES = {"default": {**config, "KEY_PREFIX": prefix}}
+        client = caches["default"]._cache.get_client(write=True)
         yield
-        client = cache._cache.get_client(write=True)
         keys = list(client.scan_iter(match=f"{prefix}:*"))
         if keys:
             client.delete(*keys)
         return
-    cache.clear()
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
     yield

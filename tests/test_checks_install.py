@@ -70,9 +70,6 @@ def test_no_origin_allowed():
         ("CLICKTOCALL_RING_TIMEOUT", "30", "clicktocall.E027"),
         ("CLICKTOCALL_RING_TIMEOUT", 2, "clicktocall.E027"),
         ("CLICKTOCALL_RING_TIMEOUT", True, "clicktocall.E027"),
-        ("CLICKTOCALL_DEFAULT_REGION", "XX", "clicktocall.E028"),
-        ("CLICKTOCALL_REDIRECT_HOSTS", "www.example.org", "clicktocall.E029"),
-        ("CLICKTOCALL_REDIRECT_HOSTS", [b"www.example.org"], "clicktocall.E029"),
     ],
 )
 def test_bad_types_name_the_setting(name, value, check_id):

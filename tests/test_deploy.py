@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLICKTOCALL_", "DATABASE_", "AXES_"))}
+    ours = ("DJANGO_", "CLICKTOCALL_", "DATABASE_", "AXES_", "REDIS_")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     base.update(env)
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120, check=False

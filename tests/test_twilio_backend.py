@@ -305,6 +305,7 @@ def test_checks_pass_for_a_complete_twilio_setup(settings):
         ({"CLICKTOCALL_TRUSTED_PROXIES": "two"}, ["clicktocall.E005"]),
         ({"CLICKTOCALL_REDIRECT_HOSTS": ["*"]}, ["clicktocall.E006"]),
         ({"CLICKTOCALL_REDIRECT_HOSTS": "www.example.org"}, ["clicktocall.E006"]),
+        ({"CLICKTOCALL_REDIRECT_HOSTS": [b"www.example.org"]}, ["clicktocall.E006"]),
     ],
 )
 def test_each_check_fires_when_its_setting_is_wrong(settings, overrides, expected):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import blocklist
 from .. import phone as phones
 from ..models import BlockEntry
+from .search import PhoneSearchMixin
 
 
 class BlockEntryForm(forms.ModelForm):
@@ -58,7 +59,7 @@ class ActiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(BlockEntry)
-class BlockEntryAdmin(admin.ModelAdmin):
+class BlockEntryAdmin(PhoneSearchMixin, admin.ModelAdmin):
     form = BlockEntryForm
     list_display = ["value", "kind", "reason", "expires_at", "in_force", "hit_count", "last_hit_at", "created_at"]
     list_filter = ["kind", "reason", ActiveFilter]
@@ -73,13 +74,6 @@ class BlockEntryAdmin(admin.ModelAdmin):
     def in_force(self, obj: BlockEntry) -> bool:
         return obj.expires_at is None or obj.expires_at > timezone.now()
 
-    def get_search_results(self, request, queryset, search_term):
-        """A number typed in any human format finds the E.164 entry it stands for."""
-        try:
-            search_term = phones.normalize(search_term)
-        except phones.InvalidNumber:
-            pass
-        return super().get_search_results(request, queryset, search_term)
 
 
 def _clean_countries(value: str) -> str:

@@ -23,8 +23,6 @@ from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .. import phone
-
 
 class LargeTablePaginator(Paginator):
     exact_limit = 10_000
@@ -123,15 +121,11 @@ class LargeTableMixin:
         return clone
 
     def get_search_results(self, request, queryset, search_term):
-        """A search for a phone number is an exact, indexed match on the number."""
+        """A search for an E.164 number (``PhoneSearchMixin`` turns any format into one) is an exact,
+        indexed match on the number."""
         term = search_term.strip()
-        if term.startswith("+") and len(term) <= 17:
-            try:
-                number = phone.normalize(term)
-            except phone.InvalidNumber:
-                number = term if term[1:].isdigit() else None
-            if number:
-                return queryset.filter(phone=number), False
+        if term.startswith("+") and term[1:].isdigit() and len(term) <= 16:
+            return queryset.filter(phone=term), False
         return super().get_search_results(request, queryset, search_term)
 
 
