@@ -9,5 +9,6 @@ prepare_venv requirements.txt
 "$PY" manage.py migrate --noinput
 "$PY" manage.py clicktocall_demo
 PORT="${PORT:-8000}"
+export CLICKTOCALL_PUBLIC_URL="${CLICKTOCALL_PUBLIC_URL:-http://127.0.0.1:$PORT}"
 echo "Open http://127.0.0.1:$PORT/ for the demo form and http://127.0.0.1:$PORT/admin/ for the admin."
 exec "$PY" manage.py runserver "127.0.0.1:$PORT"

@@ -115,7 +115,7 @@ def test_demo_takes_the_login_from_the_environment_and_is_idempotent(monkeypatch
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "correct horse battery staple")
     assert "Admin login: staff / correct horse battery staple" in run("clicktocall_demo")
     monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD")
-    assert "Admin login: staff / (unchanged)" in run("clicktocall_demo")
+    assert "Admin login: staff / (unchanged; set DJANGO_SUPERUSER_PASSWORD to reset it)" in run("clicktocall_demo")
     assert CampaignLine.objects.count() == 1 and get_user_model().objects.count() == 1
     assert Client().login(username="staff", password="correct horse battery staple")
 

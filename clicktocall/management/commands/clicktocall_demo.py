@@ -34,7 +34,7 @@ class Command(BaseCommand):
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
         User = get_user_model()
         user = User.objects.filter(username=username).first()
-        shown = password or "(unchanged)"
+        shown = password or "(unchanged; set DJANGO_SUPERUSER_PASSWORD to reset it)"
         if user is None:
             password = password or secrets.token_urlsafe(12)
             shown = password
