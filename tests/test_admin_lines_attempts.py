@@ -96,3 +96,31 @@ def test_attempts_search_and_filters(staff, line, client, outbox, query, found):
     r = staff.get("/admin/clicktocall/callattempt/", query)
     assert r.status_code == 200
     assert (f"/admin/clicktocall/callattempt/{attempt.pk}/change/" in r.content.decode()) is found
+
+
+def test_redirect_hosts_typed_with_commas_are_each_allowed(staff, line, client):
+    r = staff.post(
+        f"/admin/clicktocall/campaignline/{line.pk}/change/",
+        line_form(phone_number=line.phone_number, redirect_hosts="WWW.Example.org, .example.net\nthanks.example.com"),
+    )
+    assert r.status_code == 302, r.content.decode()[:3000]
+    line.refresh_from_db()
+    assert line.redirect_hosts == "www.example.org\n.example.net\nthanks.example.com"
+    assert all(line.allows_redirect_to(h) for h in ("www.example.org", "a.example.net", "thanks.example.com"))
+    form = {**VALID, "revmsghtml": "https://www.example.org/thanks"}
+    r = client.post("/outgoing", form, HTTP_ORIGIN="https://campaign.example.com")
+    assert r.status_code == 302 and r["Location"] == "https://www.example.org/thanks"
+
+
+@pytest.mark.parametrize(
+    "hosts, message",
+    [("www.example.org\n*", "open redirect"), ("https://www.example.org/", "is not a host name")],
+)
+def test_redirect_hosts_that_are_not_host_names_are_refused(staff, line, hosts, message):
+    r = staff.post(
+        f"/admin/clicktocall/campaignline/{line.pk}/change/",
+        line_form(phone_number=line.phone_number, redirect_hosts=hosts),
+    )
+    assert r.status_code == 200 and message in r.content.decode()
+    line.refresh_from_db()
+    assert line.redirect_hosts == ""

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from ... import phone
-from ...models import CampaignLine
-
-# A host name, or ".example.org" for a domain and its subdomains (Django's ALLOWED_HOSTS syntax).
-HOST_RE = re.compile(r"^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+from ...models import CampaignLine, redirect_host_problem
 
 
 class Command(BaseCommand):
@@ -48,11 +43,10 @@ class Command(BaseCommand):
             line.is_active = True
         if options["redirect_hosts"] is not None:
             hosts = [h.strip().lower() for h in options["redirect_hosts"] if h.strip()]
-            if "*" in hosts:
-                raise CommandError("'*' is not allowed: it would make /outgoing an open redirect")
             for host in hosts:
-                if not HOST_RE.match(host):
-                    raise CommandError(f"{host!r} is not a host name (e.g. www.example.org, or .example.org)")
+                problem = redirect_host_problem(host)
+                if problem:
+                    raise CommandError(problem)
             line.redirect_hosts = "\n".join(hosts)
         try:
             line.full_clean()
