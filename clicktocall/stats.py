@@ -17,8 +17,9 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Max, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Avg, Case, Count, DateField, DateTimeField, Func, Max, Q, Sum, Value, When
+from django.db.models.functions import Substr, TruncDate
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from .models import CallAttempt, CallLeg, CampaignLine
@@ -100,6 +101,61 @@ def default_range(days: int = 30, today: dt.date | None = None) -> tuple[dt.date
     return today - dt.timedelta(days=days - 1), today
 
 
+def offset_changes(low: dt.datetime, high: dt.datetime, tz: dt.tzinfo) -> list[tuple[dt.datetime, dt.timedelta]]:
+    """``[(from, UTC offset)]``: the offsets of ``tz`` over ``[low, high)`` and the instants they begin.
+
+    The first instant is ``low``; each later one is a change (daylight saving time), found
+    to the second between two days whose offsets differ.
+    """
+
+    def offset(when: dt.datetime) -> dt.timedelta:
+        return when.astimezone(tz).utcoffset() or dt.timedelta(0)
+
+    low, high = low.astimezone(dt.UTC), high.astimezone(dt.UTC)  # arithmetic in elapsed time, not wall time
+    changes = [(low, offset(low))]
+    day = low
+    while day < high:
+        following = min(day + dt.timedelta(days=1), high)
+        if offset(following) != changes[-1][1]:
+            before, after = day, following
+            while (after - before).total_seconds() > 1:
+                middle = before + dt.timedelta(seconds=(after - before).total_seconds() // 2)
+                before, after = (before, middle) if offset(middle) != changes[-1][1] else (middle, after)
+            changes.append((after, offset(after)))
+        day = following
+    return changes
+
+
+class LocalDate(TruncDate):
+    """The date in ``tzinfo`` of a datetime column, for rows from ``low`` to ``high``.
+
+    ``TruncDate`` everywhere but on SQLite, where that calls a Python function per row;
+    there it is the built-in ``date(column, '+N seconds')`` (of the whole seconds), with one offset for each
+    stretch of the range between daylight saving time changes.
+    """
+
+    def __init__(self, expression: str, tzinfo: dt.tzinfo, low: dt.datetime, high: dt.datetime) -> None:
+        super().__init__(expression, tzinfo=tzinfo)
+        self.low, self.high = low, high
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        column = self.get_source_expressions()[0]
+        changes = offset_changes(self.low, self.high, self.tzinfo)
+        # Whole seconds: SQLite rounds fractions to milliseconds, 23:59:59.9999 to the next day.
+        seconds = Substr(column, 1, 19)
+        dates = [
+            Func(seconds, Value(f"{offset.total_seconds():+.0f} seconds"), function="date", output_field=DateField())
+            for _, offset in changes
+        ]
+        ends = [Value(start, output_field=DateTimeField()) for start, _ in changes[1:]]
+        local = Case(
+            *[When(LessThan(column, end), then=date) for end, date in zip(ends, dates, strict=False)],
+            default=dates[-1],
+            output_field=DateField(),
+        )
+        return compiler.compile(local)
+
+
 def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
     """The results of ``line`` for requests made from ``start`` to ``end`` (both included)."""
     low, high = bounds(start, end)
@@ -111,7 +167,7 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
         row.pop("day"): row
         for row in CallAttempt.objects.filter(line=line, created_at__gte=low, created_at__lt=high)
         .order_by()
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .annotate(day=LocalDate("created_at", timezone.get_current_timezone(), low, high))
         .values("day")
         .annotate(
             requests=Count(counted),
