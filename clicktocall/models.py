@@ -187,7 +187,11 @@ class CallAttempt(models.Model):
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     duration = models.PositiveIntegerField(_("duration (s)"), null=True, blank=True)
     connected_legs = models.PositiveSmallIntegerField(
-        _("connected targets"), default=0, editable=False, help_text=_("How many of its target legs connected.")
+        _("connected targets"),
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text=_("How many of its target legs connected."),
     )
 
     class Meta:

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='callattempt',
             name='connected_legs',
-            field=models.PositiveSmallIntegerField(default=0, editable=False, help_text='How many of its target legs connected.', verbose_name='connected targets'),
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, editable=False, help_text='How many of its target legs connected.', verbose_name='connected targets'),
         ),
         migrations.AddField(
             model_name='callleg',
