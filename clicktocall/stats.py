@@ -130,8 +130,8 @@ class LocalDate(TruncDate):
     """The date in ``tzinfo`` of a datetime column, for rows from ``low`` to ``high``.
 
     ``TruncDate`` everywhere but on SQLite, where that calls a Python function per row;
-    there it is the built-in ``date(column, '+N seconds')`` (of the whole seconds), with one offset for each
-    stretch of the range between daylight saving time changes.
+    there it is the built-in ``date(column, '+N seconds')`` (of the whole seconds), with
+    one offset for each stretch of the range between daylight saving time changes.
     """
 
     def __init__(self, expression: str, tzinfo: dt.tzinfo, low: dt.datetime, high: dt.datetime) -> None:
