@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from django.db import transaction
 from django.utils import timezone
 
-from . import signals
+from . import denormalized, signals
 from .models import CallAttempt, CallLeg, Target
 
 logger = logging.getLogger("clicktocall.lifecycle")
@@ -130,14 +130,21 @@ def start_leg(attempt: CallAttempt, position: int, target: Target) -> CallLeg:
 def end_leg(
     attempt: CallAttempt, position: int, dial_status: str, *, duration: int | None = None, call_sid: str = ""
 ) -> CallLeg | None:
-    """Record how the call to the target at ``position`` ended."""
-    leg = CallLeg.objects.filter(attempt=attempt, position=position).order_by("pk").first()
-    if leg is None:
-        return None
-    leg.status = LEG_STATUSES.get(dial_status, CallLeg.Status.FAILED)
-    leg.ended_at = timezone.now()
-    leg.duration = duration if duration is not None else leg.duration
-    if call_sid:
-        leg.provider_call_id = call_sid[:64]
-    leg.save(update_fields=["status", "ended_at", "duration", "provider_call_id"])
+    """Record how the call to the target at ``position`` ended, and recount the attempt's connections.
+
+    Under the attempt's row lock, so that concurrent callbacks of one call count each
+    other's legs; a repeated callback recounts the same legs (``connected_legs`` is exact).
+    """
+    with transaction.atomic():
+        list(CallAttempt.objects.select_for_update().filter(pk=attempt.pk).values_list("pk", flat=True))
+        leg = CallLeg.objects.filter(attempt=attempt, position=position).order_by("pk").first()
+        if leg is None:
+            return None
+        leg.status = LEG_STATUSES.get(dial_status, CallLeg.Status.FAILED)
+        leg.ended_at = timezone.now()
+        leg.duration = duration if duration is not None else leg.duration
+        if call_sid:
+            leg.provider_call_id = call_sid[:64]
+        leg.save(update_fields=["status", "ended_at", "duration", "provider_call_id"])
+        denormalized.count_connected(CallAttempt.objects.filter(pk=attempt.pk), CallLeg)
     return leg

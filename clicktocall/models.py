@@ -214,6 +214,13 @@ class CallAttempt(models.Model):
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     duration = models.PositiveIntegerField(_("duration (s)"), null=True, blank=True)
+    connected_legs = models.PositiveSmallIntegerField(
+        _("connected targets"),
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text=_("How many of its target legs connected."),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -221,7 +228,11 @@ class CallAttempt(models.Model):
         verbose_name_plural = _("call attempts")
         indexes = [
             models.Index(fields=["line", "phone", "-created_at"], name="ctc_attempt_cooldown"),
-            models.Index(fields=["line", "-created_at"], name="ctc_attempt_line_date"),
+            # Also covers every column the results page aggregates (an index-only scan).
+            models.Index(
+                fields=["line", "-created_at", "outcome", "connected_legs", "answered_at", "duration"],
+                name="ctc_attempt_line_date",
+            ),
             models.Index(fields=["outcome", "-created_at"], name="ctc_attempt_outcome_date"),
             models.Index(fields=["status", "-created_at"], name="ctc_attempt_status_date"),
             models.Index(fields=["-created_at"], name="ctc_attempt_date"),
@@ -281,15 +292,33 @@ class CallLeg(models.Model):
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     duration = models.PositiveIntegerField(_("duration (s)"), null=True, blank=True)
+    # Copies of the attempt's line and request time (set on save), so the results page reads legs alone.
+    line = models.ForeignKey(
+        CampaignLine, on_delete=models.PROTECT, related_name="+", db_index=False, editable=False, verbose_name=_("line")
+    )
+    requested_at = models.DateTimeField(_("requested"), editable=False)
 
     class Meta:
         ordering = ["attempt", "position", "pk"]
         verbose_name = _("target leg")
         verbose_name_plural = _("target legs")
-        indexes = [models.Index(fields=["target", "-started_at"], name="ctc_leg_target_date")]
+        indexes = [
+            models.Index(fields=["target", "-started_at"], name="ctc_leg_target_date"),
+            models.Index(
+                fields=["line", "requested_at", "target", "status", "duration", "target_name", "target_number"],
+                name="ctc_leg_line_stats",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.target_name or self.target_number} ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.line_id is None:
+            self.line_id = self.attempt.line_id
+        if self.requested_at is None:
+            self.requested_at = self.attempt.created_at
+        super().save(*args, **kwargs)
 
 
 class BlockEntry(models.Model):

@@ -1,18 +1,25 @@
-"""A campaign line's results over a date range, computed with a few aggregate queries.
+"""A campaign line's results over a date range, computed with two aggregate queries.
 
-Every figure comes from ``GROUP BY`` queries over the attempts of one line in one date
-range (the ``(line, -created_at)`` index narrows the rows); no Python loop runs over
-attempts or legs, so the cost stays flat in Python whatever the volume. The only loop in
-Python is over the days of the range, to fill days without requests with zeros.
+One ``GROUP BY`` day over the attempts of one line in one date range gives every figure
+per day, and their sums the totals; one ``GROUP BY`` target over the legs of those
+attempts gives the per-target rows. Each reads one table through an index that holds
+every column it needs (``ctc_attempt_line_date``, ``ctc_leg_line_stats``): whether an
+attempt connected to a target is counted on the attempt (``connected_legs``), and each
+leg carries its attempt's line and request time (see ``denormalized``), so no query
+looks up legs per attempt or joins the two tables. No Python loop runs over attempts or
+legs; the only ones are over the days of the range (to fill days without requests with
+zeros) and the per-day rows (to sum them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Avg, Case, Count, DateField, DateTimeField, Func, Max, Q, Sum, Value, When
+from django.db.models.functions import Substr, TruncDate
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from .models import CallAttempt, CallLeg, CampaignLine
@@ -94,59 +101,112 @@ def default_range(days: int = 30, today: dt.date | None = None) -> tuple[dt.date
     return today - dt.timedelta(days=days - 1), today
 
 
+def offset_changes(low: dt.datetime, high: dt.datetime, tz: dt.tzinfo) -> list[tuple[dt.datetime, dt.timedelta]]:
+    """``[(from, UTC offset)]``: the offsets of ``tz`` over ``[low, high)`` and the instants they begin.
+
+    The first instant is ``low``; each later one is a change (daylight saving time), found
+    to the second between two days whose offsets differ.
+    """
+
+    def offset(when: dt.datetime) -> dt.timedelta:
+        return when.astimezone(tz).utcoffset() or dt.timedelta(0)
+
+    low, high = low.astimezone(dt.UTC), high.astimezone(dt.UTC)  # arithmetic in elapsed time, not wall time
+    changes = [(low, offset(low))]
+    day = low
+    while day < high:
+        following = min(day + dt.timedelta(days=1), high)
+        if offset(following) != changes[-1][1]:
+            before, after = day, following
+            while (after - before).total_seconds() > 1:
+                middle = before + dt.timedelta(seconds=(after - before).total_seconds() // 2)
+                before, after = (before, middle) if offset(middle) != changes[-1][1] else (middle, after)
+            changes.append((after, offset(after)))
+        day = following
+    return changes
+
+
+class LocalDate(TruncDate):
+    """The date in ``tzinfo`` of a datetime column, for rows from ``low`` to ``high``.
+
+    ``TruncDate`` everywhere but on SQLite, where that calls a Python function per row;
+    there it is the built-in ``date(column, '+N seconds')`` (of the whole seconds), with
+    one offset for each stretch of the range between daylight saving time changes.
+    """
+
+    def __init__(self, expression: str, tzinfo: dt.tzinfo, low: dt.datetime, high: dt.datetime) -> None:
+        super().__init__(expression, tzinfo=tzinfo)
+        self.low, self.high = low, high
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        column = self.get_source_expressions()[0]
+        changes = offset_changes(self.low, self.high, self.tzinfo)
+        # Whole seconds: SQLite rounds fractions to milliseconds, 23:59:59.9999 to the next day.
+        seconds = Substr(column, 1, 19)
+        dates = [
+            Func(seconds, Value(f"{offset.total_seconds():+.0f} seconds"), function="date", output_field=DateField())
+            for _, offset in changes
+        ]
+        ends = [Value(start, output_field=DateTimeField()) for start, _ in changes[1:]]
+        local = Case(
+            *[When(LessThan(column, end), then=date) for end, date in zip(ends, dates, strict=False)],
+            default=dates[-1],
+            output_field=DateField(),
+        )
+        return compiler.compile(local)
+
+
 def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
     """The results of ``line`` for requests made from ``start`` to ``end`` (both included)."""
     low, high = bounds(start, end)
-    attempts = CallAttempt.objects.filter(line=line, created_at__gte=low, created_at__lt=high).order_by()
-    placed = Q(outcome=CallAttempt.Outcome.PLACED)
-    refused = Q(outcome__in=REFUSALS)
     stats = LineStats(line=line, start=start, end=end)
-
+    answered = Q(answered_at__isnull=False)
+    # Count a non-null column the index holds (not the id), so PostgreSQL reads the index only.
+    counted = "created_at"
     per_day = {
-        row["day"]: row
-        for row in attempts.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        row.pop("day"): row
+        for row in CallAttempt.objects.filter(line=line, created_at__gte=low, created_at__lt=high)
+        .order_by()
+        .annotate(day=LocalDate("created_at", timezone.get_current_timezone(), low, high))
         .values("day")
-        .annotate(requests=Count("pk"), placed=Count("pk", filter=placed), refused=Count("pk", filter=refused))
-        .order_by("day")
+        .annotate(
+            requests=Count(counted),
+            placed=Count(counted, filter=Q(outcome=CallAttempt.Outcome.PLACED)),
+            answered=Count(counted, filter=answered),
+            call_seconds=Sum("duration", filter=answered),
+            connected=Count(counted, filter=Q(connected_legs__gt=0)),
+            pending=Count(counted, filter=Q(outcome__in=[CallAttempt.Outcome.PENDING, CallAttempt.Outcome.QUEUED])),
+            **{f"refused_{code.value}": Count(counted, filter=Q(outcome=code)) for code in REFUSALS},
+        )
     }
+    totals: Counter[str] = Counter()
+    for row in per_day.values():
+        totals.update({name: value or 0 for name, value in row.items()})
     day = start
     while day <= end:
         row = per_day.get(day)
-        stats.days.append(
-            Day(day, row["requests"], row["placed"], row["refused"]) if row else Day(day, 0, 0, 0)
-        )
+        refused = sum(row[f"refused_{code.value}"] for code in REFUSALS) if row else 0
+        stats.days.append(Day(day, row["requests"], row["placed"], refused) if row else Day(day, 0, 0, 0))
         day += dt.timedelta(days=1)
-
-    totals = attempts.aggregate(
-        requests=Count("pk"),
-        placed=Count("pk", filter=placed),
-        answered=Count("pk", filter=Q(answered_at__isnull=False)),
-        call_seconds=Sum("duration", filter=Q(answered_at__isnull=False)),
-        connected=Count(
-            "pk",
-            filter=Q(Exists(CallLeg.objects.filter(attempt=OuterRef("pk"), status=CallLeg.Status.COMPLETED))),
-        ),
-        pending=Count("pk", filter=Q(outcome__in=[CallAttempt.Outcome.PENDING, CallAttempt.Outcome.QUEUED])),
-        **{f"refused_{code.value}": Count("pk", filter=Q(outcome=code)) for code in REFUSALS},
-    )
     stats.requests = totals["requests"]
     stats.placed = totals["placed"]
     stats.answered = totals["answered"]
-    stats.call_seconds = totals["call_seconds"] or 0
+    stats.call_seconds = totals["call_seconds"]
     stats.connected = totals["connected"]
     stats.refused = {code.value: totals[f"refused_{code.value}"] for code in REFUSALS}
     stats.pending = totals["pending"]
 
-    legs = CallLeg.objects.filter(attempt__line=line, attempt__created_at__gte=low, attempt__created_at__lt=high)
+    legs = CallLeg.objects.filter(line=line, requested_at__gte=low, requested_at__lt=high)
     completed = Q(status=CallLeg.Status.COMPLETED)
+    counted = "requested_at"
     rows = (
         legs.order_by()
         .values("target")
         .annotate(
             name=Max("target_name"),
             number=Max("target_number"),
-            legs=Count("pk"),
-            connected=Count("pk", filter=completed),
+            legs=Count(counted),
+            connected=Count(counted, filter=completed),
             total_duration=Sum("duration", filter=completed),
             average_duration=Avg("duration", filter=completed),
         )

@@ -6,6 +6,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from clicktocall.denormalized import count_connected
 from clicktocall.models import CallAttempt, CallLeg, CampaignLine, Target
 
 
@@ -45,7 +46,10 @@ def attempt(
             target_number=leg.target.phone_number,
             status=leg.status,
             duration=leg.duration,
+            line=line,
+            requested_at=when,
         )
+    count_connected(CallAttempt.objects.filter(pk=record.pk), CallLeg)
     record.refresh_from_db()
     return record
 
@@ -99,7 +103,10 @@ def history(line: CampaignLine, targets: list[Target], days: int, today: dt.date
                     target_number=target.phone_number,
                     status=CallLeg.Status.COMPLETED if connected else CallLeg.Status.NO_ANSWER,
                     duration=rng.randrange(20, 240) if connected else None,
+                    line=line,
+                    requested_at=record.created_at,
                 )
             )
     CallLeg.objects.bulk_create(legs, batch_size=1000)
+    count_connected(CallAttempt.objects.filter(line=line), CallLeg)
     return len(attempts)
