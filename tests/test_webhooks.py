@@ -78,6 +78,17 @@ class TestSignatures:
     def test_only_post(self, web, attempt):
         assert web.get(url("voice", attempt)).status_code == 405
 
+    @pytest.mark.parametrize("debug", [False, True])
+    def test_a_url_without_its_trailing_slash_is_answered_not_redirected(self, web, attempt, settings, debug):
+        settings.DEBUG = debug
+        path = url("status", attempt).rstrip("/")
+        assert web.post(path, {"CallStatus": "completed"}).status_code == 403
+        assert signed_post(web, path, {"CallSid": attempt.provider_call_id, "CallStatus": "ringing"}).status_code == 204
+        attempt.refresh_from_db()
+        assert attempt.status == "ringing"
+        dial = url("dial", attempt, position=0).rstrip("/")
+        assert signed_post(web, dial, {"DialCallStatus": "busy"}).status_code == 200
+
     def test_unknown_token(self, web, attempt):
         path = reverse("clicktocall:twilio-status", kwargs={"token": "x" * 32})
         assert signed_post(web, path, {"CallStatus": "ringing"}).status_code == 404
