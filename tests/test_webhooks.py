@@ -176,7 +176,9 @@ class TestGarbage:
     def test_dial_action_garbage(self, web, attempt):
         assert signed_post(web, url("dial", attempt, position=0), {}).status_code == 400
         assert signed_post(web, url("dial", attempt, position=0), {"DialCallStatus": "boom"}).status_code == 400
-        assert signed_post(web, url("dial", attempt, position=7), {"DialCallStatus": "busy"}).status_code == 404
+        response = signed_post(web, url("dial", attempt, position=7), {"DialCallStatus": "busy"})
+        assert response.status_code == 200 and b"<Dial" not in response.content and b"<Hangup" in response.content
+        assert not CallLeg.objects.exists()
 
     def test_odd_digits_repeat_the_prompt(self, web, attempt):
         for digits in ["", "5", "1" * 5000, "\x00"]:
@@ -226,6 +228,18 @@ class TestLegs:
         response = signed_post(web, url("dial", attempt, position=0), dial)
         assert b"<Dial" not in response.content
         assert CallLeg.objects.count() == 1
+
+    def test_a_target_switched_off_during_the_call_ends_it_politely(self, web, attempt):
+        signed_post(web, url("gather", attempt), {"Digits": "1"})
+        signed_post(web, url("dial", attempt, position=0), {"DialCallStatus": "busy", "CallStatus": "in-progress"})
+        Target.objects.filter(name="Office A").update(is_active=False)  # staff, while Office B rings
+        dial = {"DialCallStatus": "completed", "DialCallDuration": "30", "CallStatus": "in-progress"}
+        response = signed_post(web, url("dial", attempt, position=1), dial)
+        assert response.status_code == 200
+        assert b"<Dial" not in response.content and b"<Hangup" in response.content
+        assert b"error" not in response.content.lower()
+        leg = CallLeg.objects.get(position=1)
+        assert (leg.target_name, leg.status, leg.duration) == ("Office B", "completed", 30)
 
     def test_repeated_actions_create_no_extra_legs(self, web, attempt):
         for _ in range(2):
