@@ -8,8 +8,10 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
 1. claims the attempt with one conditional ``UPDATE … WHERE outcome = 'queued'``: only
    the run that changes the row places the call, so a task that runs twice (a duplicate,
    a redelivery, two workers) never places a second call for one attempt;
-2. asks the telephony backend to place the call;
-3. on a transient provider error (``TelephonyError.transient``), hands the attempt back
+2. checks the blocklist again (the person may have opted out, or staff blocked the
+   number, while the call waited): a blocked number is recorded ``blocked`` and not called;
+3. asks the telephony backend to place the call;
+4. on a transient provider error (``TelephonyError.transient``), hands the attempt back
    (``queued``) and enqueues a retry after a backoff that doubles each time
    (``CLICKTOCALL_PLACEMENT_BACKOFF`` seconds first, at most
    ``CLICKTOCALL_PLACEMENT_RETRIES`` retries); after the last one, or on a permanent
@@ -31,7 +33,7 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
-from . import logs
+from . import blocklist, logs
 from .conf import conf
 from .exceptions import TelephonyError
 from .models import CallAttempt
@@ -39,6 +41,7 @@ from .models import CallAttempt
 logger = logging.getLogger("clicktocall.placement")
 
 MAX_DELAY = 600.0  # seconds; the longest wait between two tries
+QUEUED_BLOCK_DETAIL = "blocklist: the number was blocked while its call waited in the queue"
 
 
 def backoff(try_number: int) -> float:
@@ -85,6 +88,15 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         attempt.refresh_from_db(fields=["outcome"])
         logs.log_placement(attempt, tries=try_number - 1, detail="placed by the earlier try, per the provider")
         return "already placed"
+    entry = blocklist.phone_entry(attempt.phone)
+    if entry is not None:  # blocked while it waited, e.g. the person opted out during another call
+        blocklist.record_hit(entry)
+        CallAttempt.objects.filter(pk=attempt_id, outcome=CallAttempt.Outcome.PENDING).update(
+            outcome=CallAttempt.Outcome.BLOCKED, error_detail=QUEUED_BLOCK_DETAIL, updated_at=timezone.now()
+        )
+        attempt.refresh_from_db(fields=["outcome", "error_detail"])
+        logs.log_placement(attempt, tries=try_number - 1, detail=QUEUED_BLOCK_DETAIL)
+        return "blocked"
     last_try = try_number > conf.PLACEMENT_RETRIES
     try:
         place(attempt, raise_transient=not last_try)
