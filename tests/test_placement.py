@@ -286,3 +286,14 @@ def test_a_number_blocked_while_its_call_waits_in_the_queue_is_not_called(queued
     assert "blocklist" in attempt.error_detail
     entry.refresh_from_db()
     assert entry.hit_count == 1
+
+
+def test_a_line_switched_off_while_calls_wait_in_the_queue_places_none_of_them(queued, client, line, outbox):
+    assert client.post("/outgoing", REQUEST).json() == PLACED
+    line.is_active = False  # staff stop the campaign, e.g. during a flood
+    line.save()
+
+    run_worker()
+
+    attempt = CallAttempt.objects.get()
+    assert outbox == [] and attempt.outcome == "inactive" and "switched off" in attempt.error_detail
