@@ -173,13 +173,13 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
         )
         provider_call = backend.place_call(request)
     except ClickToCallError as exc:
-        if raise_transient and getattr(exc, "transient", False):
-            raise
         reported = reported_call(attempt)
         if reported is not None:
             # The provider's status callback came first: the call exists whatever its answer said.
             logger.warning("attempt %s: provider error, but the provider reported the call: %s", attempt.pk, exc)
             return _placed(attempt, *reported)
+        if raise_transient and getattr(exc, "transient", False):
+            raise
         logger.warning("attempt %s: provider error: %s", attempt.pk, exc)
         _save_failure(attempt, str(exc))
         return Result(Outcome.ERROR, line, attempt)

@@ -59,3 +59,22 @@ def test_a_call_the_provider_never_reported_is_still_an_error(client, line, sett
     settings.CLICKTOCALL_TELEPHONY_BACKEND = f"{__name__}.NeverCreated"
     assert message(client.get("/outgoing", VALID)) == ERROR
     assert CallAttempt.objects.get().outcome == "error"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queued_a_reported_call_is_placed_at_once_not_retried(client, line, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from .test_placement import DATABASE_BACKEND, run_worker
+
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = f"{__name__}.CreatedThenTimedOut"
+    settings.CLICKTOCALL_PLACEMENT = "queued"
+    settings.CLICKTOCALL_PLACEMENT_BACKOFF = 60
+    settings.TASKS = DATABASE_BACKEND
+    assert message(client.get("/outgoing", VALID)) == PLACED
+
+    run_worker()
+
+    attempt = CallAttempt.objects.get()
+    assert (attempt.outcome, attempt.provider_call_id) == ("placed", SID)
+    assert DBTaskResult.objects.count() == 1  # no retry queued: it would only find the call placed
