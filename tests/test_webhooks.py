@@ -241,6 +241,25 @@ class TestLegs:
         leg = CallLeg.objects.get(position=1)
         assert (leg.target_name, leg.status, leg.duration) == ("Office B", "completed", 30)
 
+    def test_the_target_called_switched_off_meanwhile_the_next_one_is_still_called(self, web, attempt):
+        signed_post(web, url("gather", attempt), {"Digits": "1"})
+        Target.objects.filter(name="Office A").update(is_active=False)  # staff, while Office A rings
+        response = signed_post(web, url("dial", attempt, position=0), {"DialCallStatus": "busy"})
+        assert b"Office A is busy." in response.content and b"+12025550101" in response.content
+        response = signed_post(web, url("dial", attempt, position=1), {"DialCallStatus": "completed"})
+        assert b"<Dial" not in response.content and b"<Hangup" in response.content
+        legs = CallLeg.objects.order_by("position").values_list("position", "target_name", "status")
+        assert list(legs) == [(0, "Office A", "busy"), (1, "Office B", "completed")]
+
+    def test_a_target_added_ahead_meanwhile_is_not_called_twice(self, web, attempt, line):
+        signed_post(web, url("gather", attempt), {"Digits": "1"})
+        Target.objects.filter(name="Office B").update(position=2)
+        Target.objects.create(line=line, position=0, name="Office Z", phone_number="+12025550199")
+        Target.objects.filter(name="Office A").update(position=1)  # now Z, A, B
+        response = signed_post(web, url("dial", attempt, position=0), {"DialCallStatus": "completed"})
+        assert b"Connecting you to Office B." in response.content and b"+12025550101" in response.content
+        assert list(CallLeg.objects.values_list("position", "target_name")) == [(0, "Office A"), (1, "Office B")]
+
     def test_repeated_actions_create_no_extra_legs(self, web, attempt):
         for _ in range(2):
             signed_post(web, url("gather", attempt), {"Digits": "1"})

@@ -139,10 +139,10 @@ def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpRespo
     dial_status = request.POST.get("DialCallStatus", "")
     if dial_status not in lifecycle.LEG_STATUSES:
         return HttpResponseBadRequest("DialCallStatus missing or unknown")
-    # Staff may switch targets off while calls are live: a position past the end of the
-    # list as it is now closes the call politely (an error would be read out to the caller).
+    # Staff may change the targets while calls are live: past the end of the list as it
+    # is now, the call closes politely (an error would be read out to the caller).
     flow = callflow.CallFlow.for_attempt(attempt)
-    lifecycle.end_leg(
+    leg = lifecycle.end_leg(
         attempt,
         position,
         dial_status,
@@ -151,10 +151,13 @@ def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpRespo
     )
     if request.POST.get("CallStatus") in lifecycle.END_STATUSES or attempt.outcome not in LIVE_OUTCOMES:
         return _hang_up()  # the caller has hung up: Twilio ignores this answer
-    following = position + 1
+    # Legs are numbered in the order the call makes them; the target is the one after
+    # the target just called, in the list as it is now.
+    following = callflow.next_target(flow.targets, leg.target if leg else None, position)
     if following < len(flow.targets):
-        lifecycle.start_leg(attempt, following, flow.targets[following])
-    return _twiml(flow.connect(following, dial_status))
+        lifecycle.start_leg(attempt, position + 1, flow.targets[following])
+    previous = leg.target_name if leg else None
+    return _twiml(flow.connect(following, dial_status, previous_name=previous, leg=position + 1))
 
 
 @webhook("status")
