@@ -177,7 +177,7 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
         if reported is not None:
             # The provider's status callback came first: the call exists whatever its answer said.
             logger.warning("attempt %s: provider error, but the provider reported the call: %s", attempt.pk, exc)
-            return _placed(attempt, *reported)
+            return mark_placed(attempt, *reported)
         if raise_transient and getattr(exc, "transient", False):
             raise
         logger.warning("attempt %s: provider error: %s", attempt.pk, exc)
@@ -188,10 +188,11 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
         _save_failure(attempt, f"{exc.__class__.__name__}: {exc}")
         return Result(Outcome.ERROR, line, attempt)
 
-    return _placed(attempt, provider_call.sid, provider_call.status)
+    return mark_placed(attempt, provider_call.sid, provider_call.status)
 
 
-def _placed(attempt: CallAttempt, sid: str, status: str) -> Result:
+def mark_placed(attempt: CallAttempt, sid: str, status: str) -> Result:
+    """Record that the provider placed the attempt's call ``sid``, and announce it."""
     record_placed(attempt, sid, status)
     logger.debug("attempt %s placed: %s", attempt.pk, sid)
     signals.call_placed.send(sender=CallAttempt, attempt=attempt)

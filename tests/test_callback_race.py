@@ -78,3 +78,28 @@ def test_queued_a_reported_call_is_placed_at_once_not_retried(client, line, sett
     attempt = CallAttempt.objects.get()
     assert (attempt.outcome, attempt.provider_call_id) == ("placed", SID)
     assert DBTaskResult.objects.count() == 1  # no retry queued: it would only find the call placed
+
+
+def test_a_call_recorded_as_failed_that_the_provider_reports_later_goes_on(client, line, settings):
+    """The answer timed out, the attempt was recorded as failed; then Twilio's callbacks arrive."""
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = f"{__name__}.NeverCreated"
+    Target.objects.create(line=line, position=0, name="Office", phone_number="+12025550100")
+    assert message(client.get("/outgoing", VALID)) == ERROR
+    attempt = CallAttempt.objects.get()
+    status = conf.PUBLIC_URL + f"/clicktocall/twilio/status/{attempt.token}/"
+    assert signed_post(status, {"CallSid": SID, "CallStatus": "ringing"}).status_code == 204
+    attempt.refresh_from_db()
+    assert (attempt.outcome, attempt.status, attempt.provider_call_id) == ("placed", "ringing", SID)
+    voice = signed_post(conf.PUBLIC_URL + f"/clicktocall/twilio/voice/{attempt.token}/", {"CallSid": SID})
+    assert b"<Gather" in voice.content  # not hung up on
+
+
+def test_a_failed_attempt_with_its_own_call_id_is_left_alone(client, line, settings):
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = f"{__name__}.NeverCreated"
+    client.get("/outgoing", VALID)
+    CallAttempt.objects.update(provider_call_id=SID)
+    attempt = CallAttempt.objects.get()
+    voice = signed_post(conf.PUBLIC_URL + f"/clicktocall/twilio/voice/{attempt.token}/", {"CallSid": "CA" + "d" * 32})
+    assert b"<Gather" not in voice.content and b"<Hangup" in voice.content
+    attempt.refresh_from_db()
+    assert attempt.outcome == "error"

@@ -24,7 +24,7 @@ from django.http import (
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .. import blocklist, callflow, lifecycle
+from .. import blocklist, callflow, calls, lifecycle
 from ..exceptions import WebhookSignatureError
 from ..models import CallAttempt
 from . import signature
@@ -102,9 +102,23 @@ def _record_call_status(request: HttpRequest, attempt: CallAttempt) -> str | Non
     return status
 
 
+def _recover(request: HttpRequest, attempt: CallAttempt) -> None:
+    """A call recorded as failed that the provider reports all the same is placed.
+
+    The provider can create the call and still fail to answer our request for it (a
+    timeout); the attempt was then recorded as failed. A signed request about the call
+    proves it exists: the person must not be hung up on when they answer.
+    """
+    call_sid = request.POST.get("CallSid", "")
+    if attempt.outcome == CallAttempt.Outcome.ERROR and call_sid and not attempt.provider_call_id:
+        logger.warning("attempt %s: recorded as failed, but the provider reports call %s", attempt.pk, call_sid)
+        calls.mark_placed(attempt, call_sid[:64], request.POST.get("CallStatus", ""))
+
+
 @webhook("voice")
 def voice(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
     """The answered call: human check, script, first connection."""
+    _recover(request, attempt)
     if attempt.outcome not in LIVE_OUTCOMES:
         return _hang_up()
     _record_call_status(request, attempt)
@@ -169,5 +183,6 @@ def status(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
     if call_sid and attempt.provider_call_id and call_sid != attempt.provider_call_id:
         logger.warning("attempt %s: status callback for another call %s", attempt.pk, call_sid)
         return HttpResponseBadRequest("CallSid does not match this call")
+    _recover(request, attempt)
     _record_call_status(request, attempt)
     return HttpResponse(status=204)
