@@ -183,8 +183,8 @@ class CallFlow:
 
     def keypress(self, digits: str) -> VoiceResponse:
         """The TwiML after the caller pressed ``digits`` at the prompt."""
-        if digits == CONNECT_KEY and self.targets:
-            return self.connect(0)
+        if digits == CONNECT_KEY:
+            return self.connect(0)  # with no target left (staff switched them off): the closing message
         if digits == OPT_OUT_KEY:
             return self.opted_out()
         response = _response()

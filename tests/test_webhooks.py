@@ -260,6 +260,12 @@ class TestLegs:
         assert b"Connecting you to Office B." in response.content and b"+12025550101" in response.content
         assert list(CallLeg.objects.values_list("position", "target_name")) == [(0, "Office A"), (1, "Office B")]
 
+    def test_pressing_1_after_every_target_was_switched_off_closes_the_call(self, web, attempt):
+        Target.objects.update(is_active=False)  # staff, while the person listens to the script
+        response = signed_post(web, url("gather", attempt), {"Digits": "1"})
+        assert b"didn't get that" not in response.content and b"Thank you" in response.content
+        assert b"<Hangup" in response.content and not CallLeg.objects.exists()
+
     def test_repeated_actions_create_no_extra_legs(self, web, attempt):
         for _ in range(2):
             signed_post(web, url("gather", attempt), {"Digits": "1"})
