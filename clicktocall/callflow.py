@@ -183,8 +183,8 @@ class CallFlow:
 
     def keypress(self, digits: str) -> VoiceResponse:
         """The TwiML after the caller pressed ``digits`` at the prompt."""
-        if digits == CONNECT_KEY and self.targets:
-            return self.connect(0)
+        if digits == CONNECT_KEY:
+            return self.connect(0)  # with no target left (staff switched them off): the closing message
         if digits == OPT_OUT_KEY:
             return self.opted_out()
         response = _response()
@@ -200,17 +200,26 @@ class CallFlow:
         response.hangup()
         return response
 
-    def connect(self, position: int, previous_outcome: str = "") -> VoiceResponse:
-        """Report how the previous target call went, then dial the target at ``position``."""
+    def connect(
+        self, position: int, previous_outcome: str = "", *, previous_name: str | None = None, leg: int | None = None
+    ) -> VoiceResponse:
+        """Report how the previous target call went, then dial the target at ``position``.
+
+        ``previous_name`` names the target just called and ``leg`` numbers the next
+        connection of the call, when the list changed since the call began (by default
+        the target before ``position``, and ``position``).
+        """
         response = _response()
-        if 0 < position <= len(self.targets) and previous_outcome in LEG_OUTCOMES:
-            self._say(response, LEG_OUTCOMES[previous_outcome].format(name=self.targets[position - 1].name))
-        self._connect_into(response, position)
+        if previous_name is None and 0 < position <= len(self.targets):
+            previous_name = self.targets[position - 1].name
+        if previous_name and previous_outcome in LEG_OUTCOMES:
+            self._say(response, LEG_OUTCOMES[previous_outcome].format(name=previous_name))
+        self._connect_into(response, position, leg)
         return response
 
     # Pieces
 
-    def _connect_into(self, response: Any, position: int) -> None:
+    def _connect_into(self, response: Any, position: int, leg: int | None = None) -> None:
         if position >= len(self.targets):
             self._closing(response)
             response.hangup()
@@ -221,7 +230,7 @@ class CallFlow:
             announce += ANNOUNCE_SKIP_HINT
         self._say(response, announce)
         dial = response.dial(
-            action=self.urls.dial(position),
+            action=self.urls.dial(position if leg is None else leg),
             method="POST",
             timeout=self.ring_timeout,
             hangup_on_star=True,
@@ -251,6 +260,19 @@ def _response() -> VoiceResponse:
     from twilio.twiml.voice_response import VoiceResponse
 
     return VoiceResponse()
+
+
+def next_target(targets: Sequence[Target], called: Target | None, position: int) -> int:
+    """The index in ``targets`` (the list as it is now) of the target to call after ``called``.
+
+    Staff may switch targets on or off, add or reorder them while calls are live: the
+    next target is the first one ordered after the one just called, not the next index
+    of a list that has changed. Without the target (deleted), the next index.
+    """
+    if called is None:
+        return position + 1
+    after = (called.position, called.pk)
+    return next((i for i, target in enumerate(targets) if (target.position, target.pk) > after), len(targets))
 
 
 def active_targets(line: CampaignLine) -> list[Target]:

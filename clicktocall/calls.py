@@ -173,6 +173,11 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
         )
         provider_call = backend.place_call(request)
     except ClickToCallError as exc:
+        reported = reported_call(attempt)
+        if reported is not None:
+            # The provider's status callback came first: the call exists whatever its answer said.
+            logger.warning("attempt %s: provider error, but the provider reported the call: %s", attempt.pk, exc)
+            return mark_placed(attempt, *reported)
         if raise_transient and getattr(exc, "transient", False):
             raise
         logger.warning("attempt %s: provider error: %s", attempt.pk, exc)
@@ -183,10 +188,27 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
         _save_failure(attempt, f"{exc.__class__.__name__}: {exc}")
         return Result(Outcome.ERROR, line, attempt)
 
-    record_placed(attempt, provider_call.sid, provider_call.status)
-    logger.debug("attempt %s placed: %s", attempt.pk, provider_call.sid)
+    return mark_placed(attempt, provider_call.sid, provider_call.status)
+
+
+def mark_placed(attempt: CallAttempt, sid: str, status: str) -> Result:
+    """Record that the provider placed the attempt's call ``sid``, and announce it."""
+    record_placed(attempt, sid, status)
+    logger.debug("attempt %s placed: %s", attempt.pk, sid)
     signals.call_placed.send(sender=CallAttempt, attempt=attempt)
-    return Result(Outcome.PLACED, line, attempt)
+    return Result(Outcome.PLACED, attempt.line, attempt)
+
+
+def reported_call(attempt: CallAttempt) -> tuple[str, str] | None:
+    """The call id and status the provider's callbacks recorded for the attempt, if any yet.
+
+    A callback can arrive before the provider's answer to the create-call request, and
+    that answer can still fail (a timeout): the call exists all the same.
+    """
+    row = CallAttempt.objects.filter(pk=attempt.pk).values_list("provider_call_id", "status").first()
+    if row is None or not (row[0] or row[1]):
+        return None
+    return row[0], row[1]
 
 
 def record_placed(attempt: CallAttempt, sid: str, status: str) -> None:

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.templatetags.static import static
+from django.templatetags.static import PrefixNode
 from django.urls import reverse
 
 from .conf import conf
 
 #: Where a form sends the visitor afterwards until the campaign writes its own page there.
 THANKS_PLACEHOLDER = "https://www.example.org/thank-you"
+WIDGET_SCRIPT = "clicktocall/widget.js"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,12 @@ def endpoint_url(request: HttpRequest | None = None) -> str:
 
 
 def widget_script_url(request: HttpRequest | None = None) -> str:
-    return absolute(static("clicktocall/widget.js"), request)
+    """The widget's stable URL, without the hashed name a manifest storage gives a file.
+
+    The snippet stays on campaigns' sites for months: a hashed copy disappears with the
+    next release that changes the script, while the plain name always serves the current one.
+    """
+    return absolute(urljoin(PrefixNode.handle_simple("STATIC_URL"), WIDGET_SCRIPT), request)
 
 
 def snippets(campaign_line: str, request: HttpRequest | None = None, thanks_url: str = THANKS_PLACEHOLDER) -> Snippets:

@@ -240,7 +240,8 @@ class CallAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.phone or '?'} → {self.line_id} ({self.get_outcome_display()})"
+        line = phone.display(self.line.phone_number) if self.line_id else "?"
+        return f"{self.phone or '?'} → {line} ({self.get_outcome_display()})"
 
 
 class Target(NormalizedPhoneNumber, models.Model):

@@ -8,8 +8,11 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
 1. claims the attempt with one conditional ``UPDATE … WHERE outcome = 'queued'``: only
    the run that changes the row places the call, so a task that runs twice (a duplicate,
    a redelivery, two workers) never places a second call for one attempt;
-2. asks the telephony backend to place the call;
-3. on a transient provider error (``TelephonyError.transient``), hands the attempt back
+2. checks again that the line is on and the number not blocked (staff may have switched
+   the line off, or the person opted out, while the call waited): if not, the attempt is
+   recorded ``inactive`` or ``blocked`` and no call is placed;
+3. asks the telephony backend to place the call;
+4. on a transient provider error (``TelephonyError.transient``), hands the attempt back
    (``queued``) and enqueues a retry after a backoff that doubles each time
    (``CLICKTOCALL_PLACEMENT_BACKOFF`` seconds first, at most
    ``CLICKTOCALL_PLACEMENT_RETRIES`` retries); after the last one, or on a permanent
@@ -31,7 +34,7 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
-from . import logs
+from . import blocklist, logs
 from .conf import conf
 from .exceptions import TelephonyError
 from .models import CallAttempt
@@ -85,6 +88,15 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         attempt.refresh_from_db(fields=["outcome"])
         logs.log_placement(attempt, tries=try_number - 1, detail="placed by the earlier try, per the provider")
         return "already placed"
+    refused = _refused_meanwhile(attempt)
+    if refused is not None:
+        outcome, detail = refused
+        CallAttempt.objects.filter(pk=attempt_id, outcome=CallAttempt.Outcome.PENDING).update(
+            outcome=outcome, error_detail=detail, updated_at=timezone.now()
+        )
+        attempt.refresh_from_db(fields=["outcome", "error_detail"])
+        logs.log_placement(attempt, tries=try_number - 1, detail=detail)
+        return str(outcome)
     last_try = try_number > conf.PLACEMENT_RETRIES
     try:
         place(attempt, raise_transient=not last_try)
@@ -93,6 +105,18 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
     attempt.refresh_from_db(fields=["outcome", "provider_call_id", "error_detail"])
     logs.log_placement(attempt, tries=try_number)
     return str(attempt.outcome)
+
+
+def _refused_meanwhile(attempt: CallAttempt) -> tuple[str, str] | None:
+    """Why the call may no longer be placed: its line was switched off, or its number blocked
+    (e.g. the person opted out during another call) while it waited in the queue."""
+    if not attempt.line.is_active:
+        return CallAttempt.Outcome.INACTIVE, "line switched off while the call waited in the queue"
+    entry = blocklist.phone_entry(attempt.phone)
+    if entry is not None:
+        blocklist.record_hit(entry)
+        return CallAttempt.Outcome.BLOCKED, "blocklist: the number was blocked while the call waited in the queue"
+    return None
 
 
 def _retry_later(attempt: CallAttempt, try_number: int, exc: TelephonyError) -> str:

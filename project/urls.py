@@ -10,3 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("clicktocall.urls")),
 ]
+
+handler400 = "clicktocall.errors.bad_request"

@@ -67,6 +67,8 @@ def test_attempts_are_read_only(staff, line, client, outbox):
     assert staff.get("/admin/clicktocall/callattempt/add/").status_code == 403
     page = staff.get(f"/admin/clicktocall/callattempt/{attempt.pk}/change/")
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    title = f"{attempt.phone} → +1 855-929-9898 (Placed)"  # the line by its number, not its database id
+    assert str(attempt) == title and f"<h2>{title}</h2>" in page.content.decode()
     r = staff.post(f"/admin/clicktocall/callattempt/{attempt.pk}/change/", {"name": "Changed"})
     assert r.status_code == 403
     attempt.refresh_from_db()

@@ -16,7 +16,7 @@ from django.test.client import encode_multipart
 from clicktocall.headers import parsable
 from clicktocall.models import CallAttempt
 
-from .contract import INVALID, LINE, PLACED, VALID, message
+from .contract import ERROR, INVALID, LINE, PLACED, VALID, message
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +245,20 @@ def test_bodies_larger_than_django_allows_are_not_read(client, line, outbox, no_
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
     body = json.dumps({"phone": "6175232338", "zip": "02113"})
     assert message(client.generic("POST", QUERY, body, content_type="application/json")) == PLACED
+
+
+@pytest.mark.parametrize("path", ["/outgoing", "/outgoing/"])
+def test_a_host_not_in_allowed_hosts_gets_the_json_error(client, line, outbox, settings, path):
+    settings.ALLOWED_HOSTS = ["calls.example.org"]
+    r = client.post(
+        f"{path}?campaign_line=8559299898", {"phone": "6175232338"}, HTTP_HOST="evil.example", HTTP_ACCEPT="*/*"
+    )
+    assert r.status_code == 400 and r["Content-Type"] == "application/json"
+    assert json.loads(r.content) == {"error": True, "message": ERROR}
+    assert outbox == [] and not CallAttempt.objects.exists()
+
+
+def test_a_host_not_in_allowed_hosts_elsewhere_gets_djangos_page(client, settings):
+    settings.ALLOWED_HOSTS = ["calls.example.org"]
+    r = client.get("/api/", HTTP_HOST="evil.example")
+    assert r.status_code == 400 and r["Content-Type"].startswith("text/html")

@@ -469,3 +469,23 @@ def test_no_https_redirect_on_outgoing(line, outbox, settings):
     r = client.post("/outgoing/", urlencode(VALID), content_type=FORM)
     assert r.status_code == 200 and message(r) == PLACED
     assert client.get("/admin/login/").status_code == 301  # the rest of the site still goes to https
+
+
+@pytest.mark.parametrize(
+    "referrer,link",
+    [
+        (PAGE, PAGE),
+        ("http://campaign.test/call?x=1&y=2", "http://campaign.test/call?x=1&y=2"),
+        ("javascript:alert(1)", None),
+        ("data:text/html,hi", None),
+        ("", None),
+    ],
+)
+def test_the_html_page_links_back_to_the_page_that_posted_the_form(client, line, outbox, referrer, link):
+    r = form_post(client, VALID, HTTP_REFERER=referrer)
+    page = r.content.decode()
+    assert r["Content-Type"].startswith("text/html") and "Your call is on its way" in page
+    if link is None:
+        assert "Back to the previous page" not in page
+    else:
+        assert f'<a href="{html.escape(link)}">Back to the previous page</a>' in page

@@ -12,7 +12,7 @@ from django.tasks.backends.base import BaseTaskBackend
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from clicktocall import placement
+from clicktocall import blocklist, placement
 from clicktocall.exceptions import TelephonyError
 from clicktocall.models import CallAttempt
 from clicktocall.placement import place_attempt
@@ -272,3 +272,28 @@ def test_the_worker_command_places_queued_calls_in_its_own_process(queued, clien
     assert attempt.outcome == "placed" and attempt.provider_call_id.startswith("CA")
     assert "placement attempt=" in done.stderr and "phone=+1617***2338 outcome=placed" in done.stderr
     assert "6175232338" not in done.stderr
+
+
+def test_a_number_blocked_while_its_call_waits_in_the_queue_is_not_called(queued, client, line, outbox):
+    assert client.post("/outgoing", REQUEST).json() == PLACED
+    # Meanwhile the person opts out during another campaign's call (or staff block the number).
+    entry = blocklist.add_opt_out("+16175232338", note="pressed 9")
+
+    run_worker()
+
+    attempt = CallAttempt.objects.get()
+    assert outbox == [] and attempt.outcome == "blocked" and attempt.provider_call_id == ""
+    assert "blocklist" in attempt.error_detail
+    entry.refresh_from_db()
+    assert entry.hit_count == 1
+
+
+def test_a_line_switched_off_while_calls_wait_in_the_queue_places_none_of_them(queued, client, line, outbox):
+    assert client.post("/outgoing", REQUEST).json() == PLACED
+    line.is_active = False  # staff stop the campaign, e.g. during a flood
+    line.save()
+
+    run_worker()
+
+    attempt = CallAttempt.objects.get()
+    assert outbox == [] and attempt.outcome == "inactive" and "switched off" in attempt.error_detail

@@ -92,3 +92,18 @@ def test_bad_arguments(args):
 def test_anonymize_and_delete_exclude_each_other():
     with pytest.raises(CommandError):
         run("--days", "5", "--anonymize", "--delete")
+
+
+@pytest.mark.parametrize(
+    "outcome,detail",
+    [
+        ("blocked", "blocklist: the address 198.51.100.7 is blocked"),
+        ("error", "Twilio refused the call: HTTP 400, code 21211: The 'To' number +16175232338 is not valid"),
+    ],
+)
+def test_anonymize_clears_error_details_that_name_the_person(line, outcome, detail):
+    record = attempt(line, 100, outcome=outcome, error_detail=detail)
+    assert "Anonymized 1 call attempts" in run("--days", "90")
+    record.refresh_from_db()
+    assert record.error_detail == "" and record.outcome == outcome
+    assert "Anonymized 0 call attempts" in run("--days", "90")

@@ -78,6 +78,17 @@ class TestSignatures:
     def test_only_post(self, web, attempt):
         assert web.get(url("voice", attempt)).status_code == 405
 
+    @pytest.mark.parametrize("debug", [False, True])
+    def test_a_url_without_its_trailing_slash_is_answered_not_redirected(self, web, attempt, settings, debug):
+        settings.DEBUG = debug
+        path = url("status", attempt).rstrip("/")
+        assert web.post(path, {"CallStatus": "completed"}).status_code == 403
+        assert signed_post(web, path, {"CallSid": attempt.provider_call_id, "CallStatus": "ringing"}).status_code == 204
+        attempt.refresh_from_db()
+        assert attempt.status == "ringing"
+        dial = url("dial", attempt, position=0).rstrip("/")
+        assert signed_post(web, dial, {"DialCallStatus": "busy"}).status_code == 200
+
     def test_unknown_token(self, web, attempt):
         path = reverse("clicktocall:twilio-status", kwargs={"token": "x" * 32})
         assert signed_post(web, path, {"CallStatus": "ringing"}).status_code == 404
@@ -165,7 +176,9 @@ class TestGarbage:
     def test_dial_action_garbage(self, web, attempt):
         assert signed_post(web, url("dial", attempt, position=0), {}).status_code == 400
         assert signed_post(web, url("dial", attempt, position=0), {"DialCallStatus": "boom"}).status_code == 400
-        assert signed_post(web, url("dial", attempt, position=7), {"DialCallStatus": "busy"}).status_code == 404
+        response = signed_post(web, url("dial", attempt, position=7), {"DialCallStatus": "busy"})
+        assert response.status_code == 200 and b"<Dial" not in response.content and b"<Hangup" in response.content
+        assert not CallLeg.objects.exists()
 
     def test_odd_digits_repeat_the_prompt(self, web, attempt):
         for digits in ["", "5", "1" * 5000, "\x00"]:
@@ -215,6 +228,43 @@ class TestLegs:
         response = signed_post(web, url("dial", attempt, position=0), dial)
         assert b"<Dial" not in response.content
         assert CallLeg.objects.count() == 1
+
+    def test_a_target_switched_off_during_the_call_ends_it_politely(self, web, attempt):
+        signed_post(web, url("gather", attempt), {"Digits": "1"})
+        signed_post(web, url("dial", attempt, position=0), {"DialCallStatus": "busy", "CallStatus": "in-progress"})
+        Target.objects.filter(name="Office A").update(is_active=False)  # staff, while Office B rings
+        dial = {"DialCallStatus": "completed", "DialCallDuration": "30", "CallStatus": "in-progress"}
+        response = signed_post(web, url("dial", attempt, position=1), dial)
+        assert response.status_code == 200
+        assert b"<Dial" not in response.content and b"<Hangup" in response.content
+        assert b"error" not in response.content.lower()
+        leg = CallLeg.objects.get(position=1)
+        assert (leg.target_name, leg.status, leg.duration) == ("Office B", "completed", 30)
+
+    def test_the_target_called_switched_off_meanwhile_the_next_one_is_still_called(self, web, attempt):
+        signed_post(web, url("gather", attempt), {"Digits": "1"})
+        Target.objects.filter(name="Office A").update(is_active=False)  # staff, while Office A rings
+        response = signed_post(web, url("dial", attempt, position=0), {"DialCallStatus": "busy"})
+        assert b"Office A is busy." in response.content and b"+12025550101" in response.content
+        response = signed_post(web, url("dial", attempt, position=1), {"DialCallStatus": "completed"})
+        assert b"<Dial" not in response.content and b"<Hangup" in response.content
+        legs = CallLeg.objects.order_by("position").values_list("position", "target_name", "status")
+        assert list(legs) == [(0, "Office A", "busy"), (1, "Office B", "completed")]
+
+    def test_a_target_added_ahead_meanwhile_is_not_called_twice(self, web, attempt, line):
+        signed_post(web, url("gather", attempt), {"Digits": "1"})
+        Target.objects.filter(name="Office B").update(position=2)
+        Target.objects.create(line=line, position=0, name="Office Z", phone_number="+12025550199")
+        Target.objects.filter(name="Office A").update(position=1)  # now Z, A, B
+        response = signed_post(web, url("dial", attempt, position=0), {"DialCallStatus": "completed"})
+        assert b"Connecting you to Office B." in response.content and b"+12025550101" in response.content
+        assert list(CallLeg.objects.values_list("position", "target_name")) == [(0, "Office A"), (1, "Office B")]
+
+    def test_pressing_1_after_every_target_was_switched_off_closes_the_call(self, web, attempt):
+        Target.objects.update(is_active=False)  # staff, while the person listens to the script
+        response = signed_post(web, url("gather", attempt), {"Digits": "1"})
+        assert b"didn't get that" not in response.content and b"Thank you" in response.content
+        assert b"<Hangup" in response.content and not CallLeg.objects.exists()
 
     def test_repeated_actions_create_no_extra_legs(self, web, attempt):
         for _ in range(2):

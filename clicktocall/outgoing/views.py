@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
@@ -28,6 +29,16 @@ def _payload(outcome: calls.Outcome) -> dict:
 def _header(request, name: str) -> str:
     """A request header as storable text (PostgreSQL refuses NUL characters)."""
     return request.headers.get(name, "").replace("\x00", "\ufffd")
+
+
+def back_url(request) -> str:
+    """The page that posted the form (``Referer``), for the result page's link back; http(s) only."""
+    referrer = _header(request, "Referer").strip()
+    try:
+        scheme, host = urlsplit(referrer)[:2]
+    except ValueError:
+        return ""
+    return referrer if scheme.lower() in ("http", "https") and host else ""
 
 
 @outgoing_schema
@@ -95,6 +106,7 @@ class OutgoingView(APIView):
     def get_renderer_context(self):
         context = super().get_renderer_context()
         context["callback"] = getattr(self, "jsonp_callback", "")
+        context["html_context"] = {"back_url": back_url(self.request)}
         return context
 
     def handle_exception(self, exc):

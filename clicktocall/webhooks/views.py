@@ -24,7 +24,7 @@ from django.http import (
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .. import blocklist, callflow, lifecycle
+from .. import blocklist, callflow, calls, lifecycle
 from ..exceptions import WebhookSignatureError
 from ..models import CallAttempt
 from . import signature
@@ -102,9 +102,23 @@ def _record_call_status(request: HttpRequest, attempt: CallAttempt) -> str | Non
     return status
 
 
+def _recover(request: HttpRequest, attempt: CallAttempt) -> None:
+    """A call recorded as failed that the provider reports all the same is placed.
+
+    The provider can create the call and still fail to answer our request for it (a
+    timeout); the attempt was then recorded as failed. A signed request about the call
+    proves it exists: the person must not be hung up on when they answer.
+    """
+    call_sid = request.POST.get("CallSid", "")
+    if attempt.outcome == CallAttempt.Outcome.ERROR and call_sid and not attempt.provider_call_id:
+        logger.warning("attempt %s: recorded as failed, but the provider reports call %s", attempt.pk, call_sid)
+        calls.mark_placed(attempt, call_sid[:64], request.POST.get("CallStatus", ""))
+
+
 @webhook("voice")
 def voice(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
     """The answered call: human check, script, first connection."""
+    _recover(request, attempt)
     if attempt.outcome not in LIVE_OUTCOMES:
         return _hang_up()
     _record_call_status(request, attempt)
@@ -139,10 +153,10 @@ def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpRespo
     dial_status = request.POST.get("DialCallStatus", "")
     if dial_status not in lifecycle.LEG_STATUSES:
         return HttpResponseBadRequest("DialCallStatus missing or unknown")
+    # Staff may change the targets while calls are live: past the end of the list as it
+    # is now, the call closes politely (an error would be read out to the caller).
     flow = callflow.CallFlow.for_attempt(attempt)
-    if position >= len(flow.targets):
-        return HttpResponseNotFound("unknown target")
-    lifecycle.end_leg(
+    leg = lifecycle.end_leg(
         attempt,
         position,
         dial_status,
@@ -151,10 +165,13 @@ def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpRespo
     )
     if request.POST.get("CallStatus") in lifecycle.END_STATUSES or attempt.outcome not in LIVE_OUTCOMES:
         return _hang_up()  # the caller has hung up: Twilio ignores this answer
-    following = position + 1
+    # Legs are numbered in the order the call makes them; the target is the one after
+    # the target just called, in the list as it is now.
+    following = callflow.next_target(flow.targets, leg.target if leg else None, position)
     if following < len(flow.targets):
-        lifecycle.start_leg(attempt, following, flow.targets[following])
-    return _twiml(flow.connect(following, dial_status))
+        lifecycle.start_leg(attempt, position + 1, flow.targets[following])
+    previous = leg.target_name if leg else None
+    return _twiml(flow.connect(following, dial_status, previous_name=previous, leg=position + 1))
 
 
 @webhook("status")
@@ -166,5 +183,6 @@ def status(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
     if call_sid and attempt.provider_call_id and call_sid != attempt.provider_call_id:
         logger.warning("attempt %s: status callback for another call %s", attempt.pk, call_sid)
         return HttpResponseBadRequest("CallSid does not match this call")
+    _recover(request, attempt)
     _record_call_status(request, attempt)
     return HttpResponse(status=204)

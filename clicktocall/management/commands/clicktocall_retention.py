@@ -5,7 +5,8 @@
     python manage.py clicktocall_retention --days 90 --dry-run    # count only
 
 Anonymizing clears everything that identifies the constituent (number, name, email,
-address, user agent, referring page, submitted parameters and variables) and keeps the
+address, user agent, referring page, submitted parameters, variables and the error
+detail, which can quote the number or the address) and keeps the
 line, the outcome, the call's status, times and duration, so the campaign's figures
 stay. The work is done in batches, each in its own transaction.
 """
@@ -30,13 +31,14 @@ ANONYMOUS = {
     "referrer": "",
     "submitted": {},
     "variables": {},
+    "error_detail": "",  # may quote the number or the address (a provider's message, a blocked network)
 }
 
 
 def identifying() -> Q:
     """Attempts that still hold something personal."""
     q = Q(client_ip__isnull=False)
-    for name in ("phone", "name", "email", "user_agent", "referrer"):
+    for name in ("phone", "name", "email", "user_agent", "referrer", "error_detail"):
         q |= ~Q(**{name: ""})
     for name in ("submitted", "variables"):
         q |= ~Q(**{name: {}})
