@@ -79,14 +79,14 @@ def _connect(url: str):
 
 @pytest.fixture(scope="module")
 def database():
-    """The test database, migrated, with one campaign line."""
+    """A new test database, migrated, with one campaign line (an earlier run's is dropped)."""
     import psycopg
 
     name = urlsplit(POSTGRES_URL).path.lstrip("/")
     try:
         with _connect(urlunsplit(urlsplit(POSTGRES_URL)._replace(path="/postgres"))) as admin:
-            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                admin.execute(f'CREATE DATABASE "{name}"')
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as exc:
         pytest.skip(f"PostgreSQL does not answer at {POSTGRES_URL}: {exc}")
     _manage("migrate", "--noinput")
