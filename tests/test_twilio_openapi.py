@@ -20,7 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC_CANDIDATES = [
     os.environ.get("TWILIO_OPENAPI_SPEC", ""),
     ROOT.parent / "shared" / "twilio" / "twilio_api_v2010.json",
-    "/work/shared/twilio/twilio_api_v2010.json",
 ]
 SPEC = next((Path(p) for p in SPEC_CANDIDATES if p and Path(p).is_file()), Path(SPEC_CANDIDATES[-1]))
 SID = "AC" + "0" * 32
