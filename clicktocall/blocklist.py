@@ -17,12 +17,22 @@ from .models import BlockEntry
 
 
 def add_opt_out(e164: str, note: str = "") -> BlockEntry:
-    """Put a number on the do-not-call list (the person pressed the opt-out key)."""
-    entry, _ = BlockEntry.objects.update_or_create(
+    """Put a number on the do-not-call list (the person pressed the opt-out key).
+
+    The person's wish has no expiry. An entry staff made for the number before keeps its
+    note, with this one added.
+    """
+    entry, created = BlockEntry.objects.get_or_create(
         kind=BlockEntry.Kind.PHONE,
         value=e164,
-        defaults={"reason": BlockEntry.Reason.OPT_OUT, "expires_at": None, "note": note},
+        defaults={"reason": BlockEntry.Reason.OPT_OUT, "note": note},
     )
+    if not created:
+        entry.reason = BlockEntry.Reason.OPT_OUT
+        entry.expires_at = None
+        if note and note not in entry.note:
+            entry.note = f"{entry.note}\n{note}".strip()
+        entry.save(update_fields=["reason", "expires_at", "note"])
     return entry
 
 

@@ -218,6 +218,19 @@ def test_opt_out_blocks_the_number(client, line, outbox):
     assert BlockEntry.objects.get().reason == "opt-out"
 
 
+def test_opt_out_keeps_what_staff_wrote_and_lifts_the_expiry(client, line, outbox):
+    soon = timezone.now() + timedelta(hours=1)
+    BlockEntry.objects.create(
+        kind="phone", value=PHONE, reason="abuse", note="called the office 40 times", expires_at=soon
+    )
+    entry = blocklist.add_opt_out(PHONE, note="pressed 9")
+    entry.refresh_from_db()
+    assert (entry.reason, entry.expires_at, entry.note) == ("opt-out", None, "called the office 40 times\npressed 9")
+    blocklist.add_opt_out(PHONE, note="pressed 9")
+    assert BlockEntry.objects.get().note == "called the office 40 times\npressed 9"
+    assert_refused(ask(client), ERROR, "blocked", "number is blocked", outbox, 0)
+
+
 @pytest.mark.parametrize(
     ("network", "ip"),
     [
