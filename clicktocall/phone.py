@@ -3,21 +3,8 @@
 from __future__ import annotations
 
 import phonenumbers
-from phonenumbers import PhoneNumberType
 
 from .conf import conf
-
-# Number types a person can answer. Premium-rate, shared-cost, UAN, pager and similar
-# numbers are refused: they are the usual vehicle of toll fraud.
-PERSONAL_TYPES = frozenset(
-    {
-        PhoneNumberType.FIXED_LINE,
-        PhoneNumberType.MOBILE,
-        PhoneNumberType.FIXED_LINE_OR_MOBILE,
-        PhoneNumberType.VOIP,
-        PhoneNumberType.PERSONAL_NUMBER,
-    }
-)
 
 
 class InvalidNumber(ValueError):
@@ -52,11 +39,6 @@ def region_of(e164: str) -> str | None:
         return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
     except phonenumbers.NumberParseException:
         return None
-
-
-def is_personal(number: phonenumbers.PhoneNumber) -> bool:
-    """Whether the number is of a type a person answers (not premium-rate and the like)."""
-    return phonenumbers.number_type(number) in PERSONAL_TYPES
 
 
 def display(e164: str) -> str:
