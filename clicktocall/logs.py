@@ -137,7 +137,7 @@ def log_request(params: OutgoingParams, result: Result) -> None:
                 "attempt": None,
                 "line": params.campaign_line or "-",
                 "phone": show_number(params.phone) or "-",
-                "outcome": "unconfigured" if result.outcome.name == "UNCONFIGURED" else result.outcome.name.lower(),
+                "outcome": result.outcome.name.lower(),
                 "answer": result.outcome.status,
             }
         logger.info("request %s", format_fields(fields))
