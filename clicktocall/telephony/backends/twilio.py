@@ -48,8 +48,7 @@ class TwilioBackend(BaseTelephonyBackend):
             params["status_callback_method"] = "POST"
             params["status_callback_event"] = STATUS_EVENTS
         if call.machine_detection:
-            mode = call.machine_detection
-            params["machine_detection"] = mode if isinstance(mode, str) else "Enable"
+            params["machine_detection"] = call.machine_detection
         return params
 
     def place_call(self, call: CallRequest) -> ProviderCall:
