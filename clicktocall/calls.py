@@ -45,6 +45,11 @@ class Outcome(enum.Enum):
     def is_error(self) -> bool:
         return self is not Outcome.PLACED
 
+    @property
+    def payload(self) -> dict:
+        """The contract's JSON body: ``{"error": …, "message": …}``."""
+        return {"error": self.is_error, "message": self.message}
+
 
 @dataclass(frozen=True)
 class RequestMeta:

@@ -29,6 +29,5 @@ def is_outgoing(request: HttpRequest) -> bool:
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """The contract's JSON error body on ``/outgoing``, Django's page elsewhere."""
     if is_outgoing(request):
-        outcome = Outcome.ERROR
-        return JsonResponse({"error": outcome.is_error, "message": outcome.message}, status=400)
+        return JsonResponse(Outcome.ERROR.payload, status=400)
     return defaults.bad_request(request, exception)

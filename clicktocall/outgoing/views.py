@@ -22,10 +22,6 @@ from .schema import outgoing_schema
 logger = logging.getLogger("clicktocall.outgoing")
 
 
-def _payload(outcome: calls.Outcome) -> dict:
-    return {"error": outcome.is_error, "message": outcome.message}
-
-
 def _header(request, name: str) -> str:
     """A request header as storable text (PostgreSQL refuses NUL characters)."""
     return request.headers.get(name, "").replace("\x00", "\ufffd")
@@ -98,7 +94,7 @@ class OutgoingView(APIView):
         else:
             request.accepted_renderer = JSONRenderer()
         request.accepted_media_type = request.accepted_renderer.media_type
-        response = Response(_payload(outcome), status=status)
+        response = Response(outcome.payload, status=status)
         if result.retry_after:
             response["Retry-After"] = str(result.retry_after)
         return response
@@ -114,13 +110,13 @@ class OutgoingView(APIView):
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
         if isinstance(exc, exceptions.MethodNotAllowed):
-            response = Response(_payload(calls.Outcome.ERROR), status=405)
+            response = Response(calls.Outcome.ERROR.payload, status=405)
             response["Allow"] = ", ".join(self.allowed_methods)
             return response
         if isinstance(exc, (exceptions.ParseError, exceptions.UnsupportedMediaType)):
-            return Response(_payload(calls.Outcome.INVALID), status=400)
+            return Response(calls.Outcome.INVALID.payload, status=400)
         logger.exception("unexpected error in /outgoing")
-        return Response(_payload(calls.Outcome.ERROR), status=400)
+        return Response(calls.Outcome.ERROR.payload, status=400)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
