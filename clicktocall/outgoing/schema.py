@@ -18,16 +18,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from .params import CALLBACK_MAX, DATA_MAX_BYTES, EMAIL_MAX, NAME_MAX, URL_MAX
+from ..calls import Outcome
+from .params import CALLBACK_MAX, CALLBACK_RE, DATA_MAX_BYTES, EMAIL_MAX, NAME_MAX, URL_MAX
 
-MESSAGES = [
-    "The call's been placed.",
-    "Sorry, but you haven't provided any of the info we were expecting.",
-    "This phone number is not configured.",
-    "Sorry, you're calling too quickly.",
-    "Sorry, there was an error.",
-]
-CALLBACK_PATTERN = r"^[A-Za-z_$][0-9A-Za-z_$]*(\.[A-Za-z_$][0-9A-Za-z_$]*)*$"
+MESSAGES = [outcome.message for outcome in Outcome]  # the call's been placed, then the four refusals
 
 PHONE_HELP = "The constituent's number in any human format, e.g. (617) 523-2338. Alias: CallerID."
 LINE_HELP = "The campaign's number: 8559299898, 18559299898 and +18559299898 name the same line."
@@ -51,7 +45,7 @@ class _Fields(serializers.Serializer):
         help_text="An absolute http(s) URL to send a browser to afterwards (allowed hosts only).",
     )
     callback = serializers.RegexField(
-        CALLBACK_PATTERN, required=False, max_length=CALLBACK_MAX, help_text="A JSONP function name."
+        CALLBACK_RE.pattern, required=False, max_length=CALLBACK_MAX, help_text="A JSONP function name."
     )
 
 
