@@ -178,6 +178,11 @@ def _host(url: str) -> str:
         return ""
 
 
+def is_callback(name: str) -> bool:
+    """Whether ``name`` is a JSONP function name that may be echoed: dotted identifiers, bounded."""
+    return len(name) <= CALLBACK_MAX and CALLBACK_RE.match(name) is not None
+
+
 def storable(value: Any) -> bool:
     """Whether a JSON value can be stored as is: no NUL character, no NaN or infinity.
 
@@ -266,7 +271,7 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
 
     callback = texts.get("callback", "")
     if callback and callback != JQUERY_PLACEHOLDER:
-        if len(callback) > CALLBACK_MAX or not CALLBACK_RE.match(callback):
+        if not is_callback(callback):
             problems["callback"] = "not a valid JSONP function name"
         else:
             p.callback = callback

@@ -7,7 +7,7 @@ import json
 from rest_framework.renderers import BaseRenderer, TemplateHTMLRenderer
 from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
 
-from .params import CALLBACK_MAX, CALLBACK_RE
+from .params import is_callback
 
 
 class JSONRenderer(DRFJSONRenderer):
@@ -30,7 +30,7 @@ class JSONPRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         callback = (renderer_context or {}).get("callback", "")
-        if not callback or len(callback) > CALLBACK_MAX or not CALLBACK_RE.match(callback):
+        if not is_callback(callback):
             raise ValueError("refusing to render an invalid JSONP callback")
         payload = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
         return f"/**/{callback}({payload});".encode()
