@@ -75,11 +75,6 @@ def find_line(e164: str, phone: str = "") -> CampaignLine | None:
     return guards.annotate(CampaignLine.objects.filter(phone_number=e164), phone).first()
 
 
-def destination_problem(line: CampaignLine, params: OutgoingParams) -> str | None:
-    """Why the constituent's number may not be dialed from this line, or None."""
-    return guards.destination_problem(line, params.phone_number)
-
-
 def webhook_url(name: str, attempt: CallAttempt) -> str:
     return conf.PUBLIC_URL + reverse(f"clicktocall:{name}", kwargs={"token": attempt.token})
 
@@ -119,7 +114,7 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
 
     problems = dict(params.problems)
     if line is not None and "phone" not in problems:
-        problem = destination_problem(line, params)
+        problem = guards.destination_problem(line, params.phone_number)
         if problem:
             problems["phone"] = problem
     if problems:
