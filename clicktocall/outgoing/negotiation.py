@@ -81,6 +81,14 @@ def from_browser_form(request: HttpRequest) -> bool:
     return request.method == "GET" and not has_body(request) and prefers(request, "text/html", "application/json")
 
 
+def url_host(url: str) -> str:
+    """The host name of ``url``, or '' when it has none or cannot be split."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return ""
+
+
 def ascii_host(host: str) -> str:
     """A host name in the ASCII (IDNA) form browsers send in ``Origin``, lowercased."""
     host = host.lower()
@@ -95,18 +103,12 @@ def page_host(request: HttpRequest) -> str:
     for header in ("Origin", "Referer"):
         value = request.headers.get(header, "")
         if value and value != "null":
-            try:
-                return ascii_host(urlsplit(value).hostname or "")
-            except ValueError:
-                return ""
+            return ascii_host(url_host(value))
     return ""
 
 
 def redirect_allowed(request: HttpRequest, url: str, line: CampaignLine | None) -> bool:
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return False
+    host = url_host(url)
     if not host:
         return False
     names = {host.lower(), ascii_host(host)}  # as written, and as a browser sends it

@@ -171,13 +171,6 @@ def _text(value: Any) -> str | None:
     return value.strip()
 
 
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:  # e.g. an unbalanced IPv6 bracket
-        return ""
-
-
 def is_callback(name: str) -> bool:
     """Whether ``name`` is a JSONP function name that may be echoed: dotted identifiers, bounded."""
     return len(name) <= CALLBACK_MAX and CALLBACK_RE.match(name) is not None
@@ -264,7 +257,7 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
             parts = urlsplit(revmsghtml) if len(revmsghtml) <= URL_MAX else None
         except ValueError:  # e.g. an unbalanced IPv6 bracket
             parts = None
-        if parts is None or parts.scheme not in ("http", "https") or not _host(revmsghtml):
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             problems["revmsghtml"] = "must be an absolute http(s) URL"
         else:
             p.revmsghtml = revmsghtml
