@@ -15,7 +15,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 
 from ..conf import conf
 from ..models import CampaignLine
-from .params import OutgoingParams
+from .params import OutgoingParams, content_length
 
 logger = logging.getLogger("clicktocall.outgoing")
 
@@ -61,13 +61,6 @@ def prefers(request: HttpRequest, media_type: str, other: str) -> bool:
     return _quality(request, media_type) > _quality(request, other)
 
 
-def has_body(request: HttpRequest) -> bool:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
-    except ValueError:
-        return False
-
-
 def media_type(request: HttpRequest) -> str:
     """The request's media type without parameters (``; boundary=…``, ``; charset=…``)."""
     return (request.content_type or "").split(";", 1)[0].strip().lower()
@@ -78,7 +71,8 @@ def from_browser_form(request: HttpRequest) -> bool:
         return False  # a script asked for JSON
     if media_type(request) in FORM_CONTENT_TYPES:
         return True
-    return request.method == "GET" and not has_body(request) and prefers(request, "text/html", "application/json")
+    bodiless_get = request.method == "GET" and content_length(request) <= 0
+    return bodiless_get and prefers(request, "text/html", "application/json")
 
 
 def url_host(url: str) -> str:

@@ -128,15 +128,20 @@ def merge(query: Any, body: Any) -> dict[str, Any]:
     return merged
 
 
+def content_length(request) -> int:
+    """The request's ``Content-Length``, 0 when absent or not a number."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 def read(request) -> tuple[dict[str, Any], str | None]:
     """The merged parameters of a DRF request, and a body problem (or None)."""
     body: Any = None
     problem = None
     limit = django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
+    length = content_length(request)
     try:
         # REST framework's parsers read the stream themselves, past Django's own limit: check it first.
         if limit is not None and length > limit:
