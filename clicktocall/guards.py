@@ -76,8 +76,8 @@ def destination_problem(line: CampaignLine, number: phonenumbers.PhoneNumber | N
         return None
     kind = phonenumbers.number_type(number)
     if kind not in DESTINATION_TYPES:
-        name = {v: k for k, v in vars(PhoneNumberType).items() if isinstance(v, int)}.get(kind, str(kind))
-        return f"not a personal number ({name.lower().replace('_', '-')})"
+        name = PhoneNumberType.to_string(kind).lower().replace("_", "-")
+        return f"not a personal number ({name})"
     region = phonenumbers.region_code_for_number(number)
     allowed = allowed_countries(line)
     if region not in allowed:
