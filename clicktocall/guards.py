@@ -109,10 +109,10 @@ def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
     blocked, throttled = CallAttempt.Outcome.BLOCKED, CallAttempt.Outcome.THROTTLED
     phone, ip = params.phone, meta.client_ip
 
-    if getattr(line, "phone_blocked", None) is None:
-        line.phone_blocked = blocklist.phone_entry(phone) is not None
-    if line.phone_blocked:
-        blocklist.record_hit(blocklist.phone_entry(phone))
+    phone_blocked = getattr(line, "phone_blocked", None)  # read with the line when found through annotate()
+    entry = blocklist.phone_entry(phone) if phone_blocked is not False else None
+    if phone_blocked or entry is not None:
+        blocklist.record_hit(entry)
         return Refusal(Outcome.ERROR, blocked, "blocklist: the number is blocked")
     entry = blocklist.network_entry(ip)
     if entry is not None:
