@@ -352,10 +352,10 @@ def preview(line: CampaignLine, variables: Mapping[str, Any], targets: Iterable[
     return [Stage(title, str(twiml), describe(twiml)) for title, twiml in stages]
 
 
-def transcript(line: CampaignLine, variables: Mapping[str, Any]) -> str:
+def transcript(line: CampaignLine, variables: Mapping[str, Any], targets: Iterable[Target] | None = None) -> str:
     """A readable account of the whole call, for logs and the admin."""
     out: list[str] = []
-    for stage in preview(line, variables):
+    for stage in preview(line, variables, targets):
         out.append(f"{stage.title}:")
         out.extend("  " + text for text in stage.transcript)
     return "\n".join(out)
@@ -378,6 +378,6 @@ def request_extra(attempt: CallAttempt, backend: Any) -> dict[str, Any]:
         return {}
     targets = active_targets(attempt.line)
     return {
-        "transcript": transcript(attempt.line, attempt_variables(attempt)),
+        "transcript": transcript(attempt.line, attempt_variables(attempt), targets),
         "targets": [(target.name, target.phone_number, target.extension) for target in targets],
     }
