@@ -153,9 +153,6 @@ def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpRespo
     dial_status = request.POST.get("DialCallStatus", "")
     if dial_status not in lifecycle.LEG_STATUSES:
         return HttpResponseBadRequest("DialCallStatus missing or unknown")
-    # Staff may change the targets while calls are live: past the end of the list as it
-    # is now, the call closes politely (an error would be read out to the caller).
-    flow = callflow.CallFlow.for_attempt(attempt)
     leg = lifecycle.end_leg(
         attempt,
         position,
@@ -165,6 +162,9 @@ def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpRespo
     )
     if request.POST.get("CallStatus") in lifecycle.END_STATUSES or attempt.outcome not in LIVE_OUTCOMES:
         return _hang_up()  # the caller has hung up: Twilio ignores this answer
+    # Staff may change the targets while calls are live: past the end of the list as it
+    # is now, the call closes politely (an error would be read out to the caller).
+    flow = callflow.CallFlow.for_attempt(attempt)
     # Legs are numbered in the order the call makes them; the target is the one after
     # the target just called, in the list as it is now.
     following = callflow.next_target(flow.targets, leg.target if leg else None, position)
