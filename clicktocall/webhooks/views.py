@@ -41,11 +41,13 @@ def _twiml(response: Any) -> HttpResponse:
     return HttpResponse(str(response), content_type=TWIML)
 
 
-def _sorry() -> HttpResponse:
+def _hang_up(saying: str = "") -> HttpResponse:
+    """TwiML that ends the call, after ``saying`` when given."""
     from twilio.twiml.voice_response import VoiceResponse
 
     response = VoiceResponse()
-    response.say(SORRY)
+    if saying:
+        response.say(saying)
     response.hangup()
     return _twiml(response)
 
@@ -72,19 +74,11 @@ def webhook(kind: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., 
                 logger.exception("%s webhook failed for call %s", kind, token[:12])
                 if kind == "status":
                     return HttpResponse("temporarily unavailable", status=503)
-                return _sorry()
+                return _hang_up(SORRY)
 
         return wrapped
 
     return decorate
-
-
-def _hang_up() -> HttpResponse:
-    from twilio.twiml.voice_response import VoiceResponse
-
-    response = VoiceResponse()
-    response.hangup()
-    return _twiml(response)
 
 
 def _record_call_status(request: HttpRequest, attempt: CallAttempt) -> str | None:
