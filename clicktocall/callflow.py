@@ -144,15 +144,21 @@ class CallFlow:
     ring_timeout: int = 30
 
     @classmethod
-    def for_attempt(cls, attempt: CallAttempt) -> CallFlow:
-        line = attempt.line
+    def for_line(
+        cls, line: CampaignLine, variables: Mapping[str, Any], token: str, targets: Iterable[Target] | None = None
+    ) -> CallFlow:
+        """The flow of a call on ``line`` whose webhook URLs carry ``token`` (the line's active targets by default)."""
         return cls(
             line=line,
-            targets=active_targets(line),
-            variables=attempt_variables(attempt),
-            urls=FlowUrls.for_token(attempt.token),
+            targets=list(targets) if targets is not None else active_targets(line),
+            variables=variables,
+            urls=FlowUrls.for_token(token),
             ring_timeout=conf.RING_TIMEOUT,
         )
+
+    @classmethod
+    def for_attempt(cls, attempt: CallAttempt) -> CallFlow:
+        return cls.for_line(attempt.line, attempt_variables(attempt), attempt.token)
 
     # Steps
 
@@ -332,13 +338,7 @@ class Stage:
 
 def preview(line: CampaignLine, variables: Mapping[str, Any], targets: Iterable[Target] | None = None) -> list[Stage]:
     """Every step of a call on ``line`` for these variables, as the webhooks would answer."""
-    flow = CallFlow(
-        line=line,
-        targets=list(targets) if targets is not None else active_targets(line),
-        variables=variables,
-        urls=FlowUrls.for_token("preview"),
-        ring_timeout=conf.RING_TIMEOUT,
-    )
+    flow = CallFlow.for_line(line, variables, "preview", targets)
     stages: list[tuple[str, VoiceResponse]] = [("A person answers", flow.answer("human"))]
     if line.human_check == line.HumanCheck.MACHINE_DETECTION:
         stages.append(("A machine answers", flow.answer("machine_end_beep")))
