@@ -144,15 +144,21 @@ class CallFlow:
     ring_timeout: int = 30
 
     @classmethod
-    def for_attempt(cls, attempt: CallAttempt) -> CallFlow:
-        line = attempt.line
+    def for_line(
+        cls, line: CampaignLine, variables: Mapping[str, Any], token: str, targets: Iterable[Target] | None = None
+    ) -> CallFlow:
+        """The flow of a call on ``line`` whose webhook URLs carry ``token`` (the line's active targets by default)."""
         return cls(
             line=line,
-            targets=active_targets(line),
-            variables=attempt_variables(attempt),
-            urls=FlowUrls.for_token(attempt.token),
+            targets=list(targets) if targets is not None else active_targets(line),
+            variables=variables,
+            urls=FlowUrls.for_token(token),
             ring_timeout=conf.RING_TIMEOUT,
         )
+
+    @classmethod
+    def for_attempt(cls, attempt: CallAttempt) -> CallFlow:
+        return cls.for_line(attempt.line, attempt_variables(attempt), attempt.token)
 
     # Steps
 
@@ -332,13 +338,7 @@ class Stage:
 
 def preview(line: CampaignLine, variables: Mapping[str, Any], targets: Iterable[Target] | None = None) -> list[Stage]:
     """Every step of a call on ``line`` for these variables, as the webhooks would answer."""
-    flow = CallFlow(
-        line=line,
-        targets=list(targets) if targets is not None else active_targets(line),
-        variables=variables,
-        urls=FlowUrls.for_token("preview"),
-        ring_timeout=conf.RING_TIMEOUT,
-    )
+    flow = CallFlow.for_line(line, variables, "preview", targets)
     stages: list[tuple[str, VoiceResponse]] = [("A person answers", flow.answer("human"))]
     if line.human_check == line.HumanCheck.MACHINE_DETECTION:
         stages.append(("A machine answers", flow.answer("machine_end_beep")))
@@ -352,10 +352,10 @@ def preview(line: CampaignLine, variables: Mapping[str, Any], targets: Iterable[
     return [Stage(title, str(twiml), describe(twiml)) for title, twiml in stages]
 
 
-def transcript(line: CampaignLine, variables: Mapping[str, Any]) -> str:
+def transcript(line: CampaignLine, variables: Mapping[str, Any], targets: Iterable[Target] | None = None) -> str:
     """A readable account of the whole call, for logs and the admin."""
     out: list[str] = []
-    for stage in preview(line, variables):
+    for stage in preview(line, variables, targets):
         out.append(f"{stage.title}:")
         out.extend("  " + text for text in stage.transcript)
     return "\n".join(out)
@@ -378,6 +378,6 @@ def request_extra(attempt: CallAttempt, backend: Any) -> dict[str, Any]:
         return {}
     targets = active_targets(attempt.line)
     return {
-        "transcript": transcript(attempt.line, attempt_variables(attempt)),
+        "transcript": transcript(attempt.line, attempt_variables(attempt), targets),
         "targets": [(target.name, target.phone_number, target.extension) for target in targets],
     }

@@ -137,7 +137,7 @@ def end_leg(
     """
     with transaction.atomic():
         list(CallAttempt.objects.select_for_update().filter(pk=attempt.pk).values_list("pk", flat=True))
-        leg = CallLeg.objects.filter(attempt=attempt, position=position).order_by("pk").first()
+        leg = CallLeg.objects.filter(attempt=attempt, position=position).select_related("target").order_by("pk").first()
         if leg is None:
             return None
         leg.status = LEG_STATUSES.get(dial_status, CallLeg.Status.FAILED)

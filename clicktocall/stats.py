@@ -73,7 +73,6 @@ class LineStats:
     answered: int = 0
     connected: int = 0
     refused: dict[str, int] = field(default_factory=dict)
-    pending: int = 0
     call_seconds: int = 0
     targets: list[TargetRow] = field(default_factory=list)
 
@@ -175,7 +174,6 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
             answered=Count(counted, filter=answered),
             call_seconds=Sum("duration", filter=answered),
             connected=Count(counted, filter=Q(connected_legs__gt=0)),
-            pending=Count(counted, filter=Q(outcome__in=[CallAttempt.Outcome.PENDING, CallAttempt.Outcome.QUEUED])),
             **{f"refused_{code.value}": Count(counted, filter=Q(outcome=code)) for code in REFUSALS},
         )
     }
@@ -194,7 +192,6 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
     stats.call_seconds = totals["call_seconds"]
     stats.connected = totals["connected"]
     stats.refused = {code.value: totals[f"refused_{code.value}"] for code in REFUSALS}
-    stats.pending = totals["pending"]
 
     legs = CallLeg.objects.filter(line=line, requested_at__gte=low, requested_at__lt=high)
     completed = Q(status=CallLeg.Status.COMPLETED)

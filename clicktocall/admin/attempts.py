@@ -20,9 +20,7 @@ class CallAttemptAdmin(
     search_fields = ["=phone", "name", "email"]
     date_hierarchy = "created_at"
     list_select_related = ["line"]
-    show_full_result_count = False
     readonly_fields = [f.name for f in CallAttempt._meta.fields]
-
 
     def has_add_permission(self, request):
         return False

@@ -116,14 +116,15 @@ class CallFlowLineAdminMixin:
             raise PermissionDenied
         given = {k: str(v)[:200] for k, v in request.GET.items()}
         variables = sample_variables(line, given)
+        targets = callflow.active_targets(line)
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
             "opts": self.model._meta,  # type: ignore[attr-defined]
             "original": line,
             "title": f"Call preview: {line}",
             "variables": variables,
-            "stages": callflow.preview(line, variables),
-            "targets": callflow.active_targets(line),
+            "stages": callflow.preview(line, variables, targets),
+            "targets": targets,
         }
         return TemplateResponse(request, "admin/clicktocall/call_preview.html", context)
 

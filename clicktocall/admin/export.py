@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import Action, ActionLocation
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ..export import csv_response
 from ..models import CallAttempt, CampaignLine
+from ..stats import bounds
 
 EXPORT_PERMISSION = "clicktocall.view_callattempt"
 
@@ -59,17 +60,13 @@ def _day(value: str | None, name: str) -> date | None:
         raise ValueError(f"{name} must be a date like 2026-01-31, not {value[:40]!r}.") from None
 
 
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def line_attempts(line: CampaignLine, start: date | None, end: date | None):
     """The attempts of ``line`` requested from ``start`` to ``end`` (both days included)."""
     attempts = CallAttempt.objects.filter(line=line)
     if start:
-        attempts = attempts.filter(created_at__gte=_start_of(start))
+        attempts = attempts.filter(created_at__gte=bounds(start, start)[0])
     if end:
-        attempts = attempts.filter(created_at__lt=_start_of(end + timedelta(days=1)))
+        attempts = attempts.filter(created_at__lt=bounds(end, end)[1])
     return attempts
 
 

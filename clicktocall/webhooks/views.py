@@ -41,11 +41,13 @@ def _twiml(response: Any) -> HttpResponse:
     return HttpResponse(str(response), content_type=TWIML)
 
 
-def _sorry() -> HttpResponse:
+def _hang_up(saying: str = "") -> HttpResponse:
+    """TwiML that ends the call, after ``saying`` when given."""
     from twilio.twiml.voice_response import VoiceResponse
 
     response = VoiceResponse()
-    response.say(SORRY)
+    if saying:
+        response.say(saying)
     response.hangup()
     return _twiml(response)
 
@@ -72,19 +74,11 @@ def webhook(kind: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., 
                 logger.exception("%s webhook failed for call %s", kind, token[:12])
                 if kind == "status":
                     return HttpResponse("temporarily unavailable", status=503)
-                return _sorry()
+                return _hang_up(SORRY)
 
         return wrapped
 
     return decorate
-
-
-def _hang_up() -> HttpResponse:
-    from twilio.twiml.voice_response import VoiceResponse
-
-    response = VoiceResponse()
-    response.hangup()
-    return _twiml(response)
 
 
 def _record_call_status(request: HttpRequest, attempt: CallAttempt) -> str | None:
@@ -153,9 +147,6 @@ def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpRespo
     dial_status = request.POST.get("DialCallStatus", "")
     if dial_status not in lifecycle.LEG_STATUSES:
         return HttpResponseBadRequest("DialCallStatus missing or unknown")
-    # Staff may change the targets while calls are live: past the end of the list as it
-    # is now, the call closes politely (an error would be read out to the caller).
-    flow = callflow.CallFlow.for_attempt(attempt)
     leg = lifecycle.end_leg(
         attempt,
         position,
@@ -165,6 +156,9 @@ def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpRespo
     )
     if request.POST.get("CallStatus") in lifecycle.END_STATUSES or attempt.outcome not in LIVE_OUTCOMES:
         return _hang_up()  # the caller has hung up: Twilio ignores this answer
+    # Staff may change the targets while calls are live: past the end of the list as it
+    # is now, the call closes politely (an error would be read out to the caller).
+    flow = callflow.CallFlow.for_attempt(attempt)
     # Legs are numbered in the order the call makes them; the target is the one after
     # the target just called, in the list as it is now.
     following = callflow.next_target(flow.targets, leg.target if leg else None, position)
