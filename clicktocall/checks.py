@@ -87,8 +87,6 @@ def check_settings(app_configs=None, **kwargs):
 @checks.register()
 def check_limits(app_configs=None, **kwargs):
     """The abuse limits: rates that parse, whole numbers, real country codes."""
-    import phonenumbers
-
     from .limits import parse_rates
 
     errors = []
@@ -138,14 +136,6 @@ REQUIRED_APPS = [
     ("rest_framework", "/outgoing is a REST framework view", "clicktocall.E020"),
     ("corsheaders", "/outgoing answers other sites' pages through django-cors-headers", "clicktocall.E021"),
 ]
-
-
-def _raw(name: str):
-    from django.conf import settings
-
-    from .conf import DEFAULTS
-
-    return getattr(settings, name, DEFAULTS.get(name))
 
 
 def _outgoing_paths() -> list[str]:
@@ -235,11 +225,10 @@ def check_installation(app_configs=None, **kwargs):
 def _check_types():
     from urllib.parse import urlsplit
 
-
     errors = []
     for name in ("CLICKTOCALL_TELEPHONY_BACKEND", "CLICKTOCALL_PUBLIC_URL", "CLICKTOCALL_DEFAULT_REGION",
                  "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL"):
-        value = _raw(name)
+        value = conf._get(name)
         if not isinstance(value, str):
             errors.append(
                 checks.Error(
@@ -248,7 +237,7 @@ def _check_types():
                     id="clicktocall.E025",
                 )
             )
-    public_url = _raw("CLICKTOCALL_PUBLIC_URL")
+    public_url = conf._get("CLICKTOCALL_PUBLIC_URL")
     if isinstance(public_url, str) and public_url:
         parts = urlsplit(public_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
@@ -268,7 +257,7 @@ def _check_types():
                 id="clicktocall.W022",
             )
         )
-    timeout = _raw("CLICKTOCALL_RING_TIMEOUT")
+    timeout = conf._get("CLICKTOCALL_RING_TIMEOUT")
     if isinstance(timeout, bool) or not isinstance(timeout, int) or not 5 <= timeout <= 600:
         errors.append(
             checks.Error(
