@@ -13,8 +13,7 @@ from clicktocall import telephony
 from clicktocall.models import CampaignLine
 from clicktocall.telephony.backends.locmem import LocmemBackend
 
-LINE = "+18559299898"
-PHONE = "+16175232338"
+from .contract import LINE
 
 
 @pytest.fixture(autouse=True)
