@@ -27,6 +27,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pytest
 
+from .processes import project_env
+
 pytestmark = pytest.mark.postgres
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,8 +47,7 @@ PHONE = "+16175232338"
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLICKTOCALL_", "DATABASE_"))}
-    env.update(
+    env = project_env(
         DATABASE_URL=POSTGRES_URL,
         DJANGO_DEBUG="1",
         CLICKTOCALL_TELEPHONY_BACKEND="console",

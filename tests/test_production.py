@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from .processes import project_env
+
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = ROOT / "project" / "settings.py"
 PRODUCTION_ENV = {
@@ -106,15 +108,13 @@ def fetch(url: str) -> tuple[int, dict, bytes]:
 def test_gunicorn_serves_the_app_and_collected_static_files(tmp_path):
     """collectstatic, then gunicorn (2 workers, DEBUG off): whitenoise serves hashed files; no number is logged."""
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLICKTOCALL_", "PYTEST_"))},
+    env = project_env(
         **PRODUCTION_ENV,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-    }
-    env.pop("REDIS_URL", None)
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+    )
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
     )
