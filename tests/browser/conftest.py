@@ -23,8 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 JQUERY = ROOT / "node_modules" / "jquery" / "dist" / "jquery.min.js"
 
-pytestmark = pytest.mark.browser
-
 
 def pytest_collection_modifyitems(items):
     for item in items:
