@@ -78,6 +78,14 @@ def line(db):
 
 
 @pytest.fixture
+def targets(line):
+    """The line's two targets (see ``tests.stats_data.two_targets``)."""
+    from .stats_data import two_targets
+
+    return two_targets(line)
+
+
+@pytest.fixture
 def client():
     return APIClient()
 
