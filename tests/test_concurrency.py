@@ -27,7 +27,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from .processes import project_env
+from .processes import free_port, project_env
 
 pytestmark = pytest.mark.postgres
 
@@ -97,12 +97,6 @@ def database():
         yield connection
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _redis_answers() -> bool:
     parts = urlsplit(REDIS_URL)
     try:
@@ -119,7 +113,7 @@ def server(database, request, tmp_path):
     cache_url = request.param
     if cache_url.startswith("redis") and not _redis_answers():
         pytest.skip(f"Redis does not answer at {REDIS_URL}")
-    port = _free_port()
+    port = free_port()
     access_log = tmp_path / "access.log"
     process = subprocess.Popen(
         [

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from .processes import project_env
+from .processes import free_port, project_env
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = ROOT / "project" / "settings.py"
@@ -89,12 +89,6 @@ def test_redis_cache_round_trip():
     cache.set("cooldown:+16175232338", 1, timeout=5)
     assert cache.get("cooldown:+16175232338") == 1
     assert cache.incr("cooldown:+16175232338") == 2
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fetch(url: str) -> tuple[int, dict, bytes]:
