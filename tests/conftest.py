@@ -29,6 +29,12 @@ def _telephony(settings):
     LocmemBackend.failures.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Passwords hashed in a blink: the tests log staff in often, and none is about the hash."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 LIMIT_SETTINGS = (
     "CLICKTOCALL_COOLDOWN_SECONDS",
     "CLICKTOCALL_IP_RATE",

@@ -12,11 +12,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "a long and unguessable passphrase"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_staff_blocks_a_number_in_the_admin_without_csp_violations(page, live_server, line, outbox):
     User.objects.create_superuser("staff", "staff@example.org", PASSWORD)
     violations: list[str] = []
