@@ -107,6 +107,21 @@ def app_url(live_server):
     return live_server.url.replace("127.0.0.1", "localhost")
 
 
+STAFF_PASSWORD = "a long and unguessable passphrase"
+
+
+def log_in_as_staff(page, live_server, next_path: str):
+    """Create a superuser ``staff`` and log in through the admin's login form, heading for ``next_path``."""
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_superuser("staff", "staff@example.org", STAFF_PASSWORD)
+    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    return user
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
         pass

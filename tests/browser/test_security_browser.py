@@ -7,20 +7,16 @@ from django.contrib.auth.models import User
 
 from clicktocall.models import BlockEntry
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from .conftest import STAFF_PASSWORD, log_in_as_staff
 
-PASSWORD = "a long and unguessable passphrase"
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_staff_blocks_a_number_in_the_admin_without_csp_violations(page, live_server, line, outbox):
-    User.objects.create_superuser("staff", "staff@example.org", PASSWORD)
     violations: list[str] = []
     page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    log_in_as_staff(page, live_server, "/admin/")
     page.wait_for_url(f"{live_server.url}/admin/")
 
     page.goto(f"{live_server.url}/admin/clicktocall/blockentry/add/")
@@ -40,7 +36,7 @@ def test_staff_blocks_a_number_in_the_admin_without_csp_violations(page, live_se
 
 def test_admin_login_locks_out_after_repeated_failures(page, live_server, settings):
     settings.AXES_FAILURE_LIMIT = 3
-    User.objects.create_superuser("staff", "staff@example.org", PASSWORD)
+    User.objects.create_superuser("staff", "staff@example.org", STAFF_PASSWORD)
     for _ in range(3):
         page.goto(f"{live_server.url}/admin/login/")
         page.fill("#id_username", "staff")
@@ -48,7 +44,7 @@ def test_admin_login_locks_out_after_repeated_failures(page, live_server, settin
         page.click("input[type=submit]")
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "staff")
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", STAFF_PASSWORD)
     response_status = []
     page.on("response", lambda r: response_status.append(r.status) if r.url.endswith("/admin/login/") else None)
     page.click("input[type=submit]")
