@@ -12,17 +12,21 @@ from .conf import BACKEND_ALIASES, conf
 @checks.register()
 def check_settings(app_configs=None, **kwargs):
     errors = []
-    try:
-        import_string(conf.TELEPHONY_BACKEND)
-    except ImportError:
-        errors.append(
-            checks.Error(
-                f"CLICKTOCALL_TELEPHONY_BACKEND names {conf.TELEPHONY_BACKEND!r}, which cannot be imported.",
-                hint=f"Use one of {', '.join(BACKEND_ALIASES)} or a dotted path to a BaseTelephonyBackend subclass.",
-                id="clicktocall.E001",
+    # A setting that is not a string at all is reported once, by E025 (check_installation).
+    backend_named = isinstance(conf._get("CLICKTOCALL_TELEPHONY_BACKEND"), str)
+    if backend_named:
+        try:
+            import_string(conf.TELEPHONY_BACKEND)
+        except ImportError:
+            errors.append(
+                checks.Error(
+                    f"CLICKTOCALL_TELEPHONY_BACKEND names {conf.TELEPHONY_BACKEND!r}, which cannot be imported.",
+                    hint=f"Use one of {', '.join(BACKEND_ALIASES)} or a dotted path to a BaseTelephonyBackend "
+                    "subclass.",
+                    id="clicktocall.E001",
+                )
             )
-        )
-    if conf.TELEPHONY_BACKEND == BACKEND_ALIASES["twilio"]:
+    if backend_named and conf.TELEPHONY_BACKEND == BACKEND_ALIASES["twilio"]:
         for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
             if not getattr(conf, name):
                 errors.append(
@@ -43,14 +47,11 @@ def check_settings(app_configs=None, **kwargs):
                     id="clicktocall.E003",
                 )
             )
-    try:
-        region_ok = conf.DEFAULT_REGION in phonenumbers.SUPPORTED_REGIONS
-    except (TypeError, ValueError):
-        region_ok = False
-    if not region_ok:
+    region = conf._get("CLICKTOCALL_DEFAULT_REGION")
+    if isinstance(region, str) and conf.DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
         errors.append(
             checks.Error(
-                f"CLICKTOCALL_DEFAULT_REGION {conf._get('CLICKTOCALL_DEFAULT_REGION')!r} is not a country "
+                f"CLICKTOCALL_DEFAULT_REGION {region!r} is not a country "
                 "phone numbers are known for.",
                 hint="Use an ISO 3166 two-letter code such as 'US', 'CA' or 'GB'.",
                 id="clicktocall.E004",
