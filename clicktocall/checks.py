@@ -12,17 +12,21 @@ from .conf import BACKEND_ALIASES, conf
 @checks.register()
 def check_settings(app_configs=None, **kwargs):
     errors = []
-    try:
-        import_string(conf.TELEPHONY_BACKEND)
-    except ImportError:
-        errors.append(
-            checks.Error(
-                f"CLICKTOCALL_TELEPHONY_BACKEND names {conf.TELEPHONY_BACKEND!r}, which cannot be imported.",
-                hint=f"Use one of {', '.join(BACKEND_ALIASES)} or a dotted path to a BaseTelephonyBackend subclass.",
-                id="clicktocall.E001",
+    # A setting that is not a string at all is reported once, by E025 (check_installation).
+    backend_named = isinstance(conf._get("CLICKTOCALL_TELEPHONY_BACKEND"), str)
+    if backend_named:
+        try:
+            import_string(conf.TELEPHONY_BACKEND)
+        except ImportError:
+            errors.append(
+                checks.Error(
+                    f"CLICKTOCALL_TELEPHONY_BACKEND names {conf.TELEPHONY_BACKEND!r}, which cannot be imported.",
+                    hint=f"Use one of {', '.join(BACKEND_ALIASES)} or a dotted path to a BaseTelephonyBackend "
+                    "subclass.",
+                    id="clicktocall.E001",
+                )
             )
-        )
-    if conf.TELEPHONY_BACKEND == BACKEND_ALIASES["twilio"]:
+    if backend_named and conf.TELEPHONY_BACKEND == BACKEND_ALIASES["twilio"]:
         for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
             if not getattr(conf, name):
                 errors.append(
@@ -43,14 +47,11 @@ def check_settings(app_configs=None, **kwargs):
                     id="clicktocall.E003",
                 )
             )
-    try:
-        region_ok = conf.DEFAULT_REGION in phonenumbers.SUPPORTED_REGIONS
-    except (TypeError, ValueError):
-        region_ok = False
-    if not region_ok:
+    region = conf._get("CLICKTOCALL_DEFAULT_REGION")
+    if isinstance(region, str) and conf.DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
         errors.append(
             checks.Error(
-                f"CLICKTOCALL_DEFAULT_REGION {conf._get('CLICKTOCALL_DEFAULT_REGION')!r} is not a country "
+                f"CLICKTOCALL_DEFAULT_REGION {region!r} is not a country "
                 "phone numbers are known for.",
                 hint="Use an ISO 3166 two-letter code such as 'US', 'CA' or 'GB'.",
                 id="clicktocall.E004",
@@ -87,8 +88,6 @@ def check_settings(app_configs=None, **kwargs):
 @checks.register()
 def check_limits(app_configs=None, **kwargs):
     """The abuse limits: rates that parse, whole numbers, real country codes."""
-    import phonenumbers
-
     from .limits import parse_rates
 
     errors = []
@@ -138,14 +137,6 @@ REQUIRED_APPS = [
     ("rest_framework", "/outgoing is a REST framework view", "clicktocall.E020"),
     ("corsheaders", "/outgoing answers other sites' pages through django-cors-headers", "clicktocall.E021"),
 ]
-
-
-def _raw(name: str):
-    from django.conf import settings
-
-    from .conf import DEFAULTS
-
-    return getattr(settings, name, DEFAULTS.get(name))
 
 
 def _outgoing_paths() -> list[str]:
@@ -235,11 +226,10 @@ def check_installation(app_configs=None, **kwargs):
 def _check_types():
     from urllib.parse import urlsplit
 
-
     errors = []
     for name in ("CLICKTOCALL_TELEPHONY_BACKEND", "CLICKTOCALL_PUBLIC_URL", "CLICKTOCALL_DEFAULT_REGION",
                  "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL"):
-        value = _raw(name)
+        value = conf._get(name)
         if not isinstance(value, str):
             errors.append(
                 checks.Error(
@@ -248,7 +238,7 @@ def _check_types():
                     id="clicktocall.E025",
                 )
             )
-    public_url = _raw("CLICKTOCALL_PUBLIC_URL")
+    public_url = conf._get("CLICKTOCALL_PUBLIC_URL")
     if isinstance(public_url, str) and public_url:
         parts = urlsplit(public_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
@@ -268,7 +258,7 @@ def _check_types():
                 id="clicktocall.W022",
             )
         )
-    timeout = _raw("CLICKTOCALL_RING_TIMEOUT")
+    timeout = conf._get("CLICKTOCALL_RING_TIMEOUT")
     if isinstance(timeout, bool) or not isinstance(timeout, int) or not 5 <= timeout <= 600:
         errors.append(
             checks.Error(

@@ -157,9 +157,6 @@ CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_METHODS = ["GET", "OPTIONS", "POST"]
 CORS_PREFLIGHT_MAX_AGE = 86400
-# /outgoing is answered over plain HTTP too: a 301 to https would turn a posted form into a
-# GET without its body, and the data has already crossed the network by then.
-SECURE_REDIRECT_EXEMPT = [r"^outgoing/?$"]
 
 # Click-to-Call
 CLICKTOCALL_TELEPHONY_BACKEND = os.environ.get("CLICKTOCALL_TELEPHONY_BACKEND", "console")

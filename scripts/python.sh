@@ -31,10 +31,11 @@ prepare_venv() {
     "$base" -m venv .venv
   fi
   PY="$PWD/.venv/bin/python"
-  stamp=".venv/.installed-$(cat requirements*.txt pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)-$(basename "$requirements")"
-  if [ ! -f "$stamp" ]; then
+  stamp=".venv/.installed-$(cat requirements*.txt pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)"
+  # requirements-dev.txt includes requirements.txt: either stamp covers the runtime ones.
+  if [ ! -f "$stamp-$(basename "$requirements")" ] && [ ! -f "$stamp-requirements-dev.txt" ]; then
     "$PY" -m pip install --disable-pip-version-check -q --upgrade pip
     "$PY" -m pip install --disable-pip-version-check -q -r "$requirements"
-    touch "$stamp"
+    touch "$stamp-$(basename "$requirements")"
   fi
 }

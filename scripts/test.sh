@@ -15,7 +15,17 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "chromium is not installed: the browser tests will be skipped (apt-get install chromium)" >&2
   fi
 fi
-if [ ! -f node_modules/jquery/package.json ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+# npm's record of what node_modules holds (.package-lock.json) lists the lock's packages
+# without the root entry: compare those, so that an installed tree is not installed again.
+node_modules_current() {
+  "$PY" - <<'PYLOCK' 2>/dev/null
+import json, sys
+locked = json.load(open("package-lock.json"))["packages"]
+locked.pop("", None)
+sys.exit(locked != json.load(open("node_modules/.package-lock.json"))["packages"])
+PYLOCK
+}
+if [ ! -f node_modules/jquery/package.json ] || ! node_modules_current; then
   if command -v npm >/dev/null 2>&1; then
     npm ci --silent --no-audit --no-fund
   else

@@ -13,8 +13,7 @@ from clicktocall import telephony
 from clicktocall.models import CampaignLine
 from clicktocall.telephony.backends.locmem import LocmemBackend
 
-LINE = "+18559299898"
-PHONE = "+16175232338"
+from .contract import LINE
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +27,12 @@ def _telephony(settings):
     yield
     telephony.outbox.clear()
     LocmemBackend.failures.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Passwords hashed in a blink: the tests log staff in often, and none is about the hash."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 LIMIT_SETTINGS = (
@@ -76,6 +81,14 @@ def failures():
 @pytest.fixture
 def line(db):
     return CampaignLine.objects.create(phone_number=LINE, name="Test campaign")
+
+
+@pytest.fixture
+def targets(line):
+    """The line's two targets (see ``tests.stats_data.two_targets``)."""
+    from .stats_data import two_targets
+
+    return two_targets(line)
 
 
 @pytest.fixture

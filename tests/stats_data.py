@@ -10,6 +10,14 @@ from clicktocall.denormalized import count_connected
 from clicktocall.models import CallAttempt, CallLeg, CampaignLine, Target
 
 
+def two_targets(line: CampaignLine) -> list[Target]:
+    """The line's two offices to call, in order: Sen. Warren, then Rep. Pressley."""
+    return [
+        Target.objects.create(line=line, position=0, name="Sen. Warren", phone_number="+12022244543"),
+        Target.objects.create(line=line, position=1, name="Rep. Pressley", phone_number="+12022255111"),
+    ]
+
+
 @dataclass
 class Leg:
     target: Target

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 from django.test import Client
-from twilio.request_validator import RequestValidator
 
 from clicktocall.conf import conf
 from clicktocall.exceptions import TelephonyError
@@ -14,6 +11,7 @@ from clicktocall.models import CallAttempt, Target
 from clicktocall.telephony.backends.base import BaseTelephonyBackend, CallRequest, ProviderCall
 
 from .contract import ERROR, PLACED, THROTTLED, VALID, message
+from .twilio_signing import signed_post as twilio_signed_post
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +19,7 @@ SID = "CA" + "c" * 32
 
 
 def signed_post(url: str, params: dict[str, str]):
-    signature = RequestValidator(conf.TWILIO_AUTH_TOKEN).compute_signature(url, params)
-    return Client().post(urlsplit(url).path, params, HTTP_X_TWILIO_SIGNATURE=signature)
+    return twilio_signed_post(Client(), url, params)
 
 
 class CreatedThenTimedOut(BaseTelephonyBackend):

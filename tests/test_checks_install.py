@@ -85,3 +85,12 @@ def test_good_values_pass():
         CLICKTOCALL_DEFAULT_REGION="gb",
         CLICKTOCALL_REDIRECT_HOSTS=("www.example.org",),
     ) == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["CLICKTOCALL_TELEPHONY_BACKEND", "CLICKTOCALL_DEFAULT_REGION"])
+@pytest.mark.parametrize("value", [None, 5, ["twilio"]])
+def test_a_setting_of_the_wrong_type_is_reported_once(name, value):
+    with override_settings(**{name: value}):
+        found = [m for m in checks.run_checks() if m.id and m.id.startswith("clicktocall.")]
+    assert [m.id for m in found] == ["clicktocall.E025"] and name in found[0].msg

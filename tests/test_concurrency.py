@@ -27,6 +27,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pytest
 
+from .processes import free_port, project_env
+
 pytestmark = pytest.mark.postgres
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,8 +47,7 @@ PHONE = "+16175232338"
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLICKTOCALL_", "DATABASE_"))}
-    env.update(
+    env = project_env(
         DATABASE_URL=POSTGRES_URL,
         DJANGO_DEBUG="1",
         CLICKTOCALL_TELEPHONY_BACKEND="console",
@@ -96,12 +97,6 @@ def database():
         yield connection
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _redis_answers() -> bool:
     parts = urlsplit(REDIS_URL)
     try:
@@ -118,7 +113,7 @@ def server(database, request, tmp_path):
     cache_url = request.param
     if cache_url.startswith("redis") and not _redis_answers():
         pytest.skip(f"Redis does not answer at {REDIS_URL}")
-    port = _free_port()
+    port = free_port()
     access_log = tmp_path / "access.log"
     process = subprocess.Popen(
         [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -11,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from .processes import project_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    ours = ("DJANGO_", "CLICKTOCALL_", "DATABASE_", "AXES_", "REDIS_")
-    base = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    base.update(env)
     return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, *args], cwd=ROOT, env=project_env(**env), capture_output=True, text=True, timeout=120,
+        check=False,
     )
 
 

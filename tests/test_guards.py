@@ -11,7 +11,7 @@ from django.utils import timezone
 from clicktocall import blocklist
 from clicktocall.models import BlockEntry, CallAttempt, CampaignLine
 
-from .conftest import LINE, PHONE
+from .contract import LINE, PHONE
 
 pytestmark = pytest.mark.django_db
 

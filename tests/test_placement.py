@@ -17,6 +17,8 @@ from clicktocall.exceptions import TelephonyError
 from clicktocall.models import CallAttempt
 from clicktocall.placement import place_attempt
 
+from .processes import project_env
+
 # The worker closes connections left in a transaction, so these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -237,7 +239,6 @@ def test_a_retry_does_not_call_again_when_the_provider_reported_the_call_meanwhi
 
 def test_the_worker_command_places_queued_calls_in_its_own_process(queued, client, line):
     """``manage.py db_worker`` as deployed: another process, configured from the environment."""
-    import os
     import subprocess
     import sys
     from pathlib import Path
@@ -248,12 +249,11 @@ def test_the_worker_command_places_queued_calls_in_its_own_process(queued, clien
 
     db = connection.settings_dict
     credentials = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("CLICKTOCALL_", "PYTEST_"))},
-        "DATABASE_URL": f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "DJANGO_TASKS_BACKEND": "database",
-        "CLICKTOCALL_TELEPHONY_BACKEND": "console",
-    }
+    env = project_env(
+        DATABASE_URL=f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        DJANGO_TASKS_BACKEND="database",
+        CLICKTOCALL_TELEPHONY_BACKEND="console",
+    )
     assert client.post("/outgoing", REQUEST).json() == PLACED
     attempt = CallAttempt.objects.get()
     assert attempt.outcome == "queued"

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from .processes import free_port, project_env
+
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = ROOT / "project" / "settings.py"
 PRODUCTION_ENV = {
@@ -89,12 +91,6 @@ def test_redis_cache_round_trip():
     assert cache.incr("cooldown:+16175232338") == 2
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def fetch(url: str) -> tuple[int, dict, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -106,15 +102,13 @@ def fetch(url: str) -> tuple[int, dict, bytes]:
 def test_gunicorn_serves_the_app_and_collected_static_files(tmp_path):
     """collectstatic, then gunicorn (2 workers, DEBUG off): whitenoise serves hashed files; no number is logged."""
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLICKTOCALL_", "PYTEST_"))},
+    env = project_env(
         **PRODUCTION_ENV,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-    }
-    env.pop("REDIS_URL", None)
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+    )
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
     )

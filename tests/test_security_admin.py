@@ -15,11 +15,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "a long and unguessable passphrase"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def staff(db):
     return User.objects.create_superuser("staff", "staff@example.org", PASSWORD)

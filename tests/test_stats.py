@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from clicktocall import charts
 from clicktocall.admin.stats import format_duration, optional_url
-from clicktocall.models import CallAttempt, CampaignLine, Target
+from clicktocall.models import CallAttempt, CampaignLine
 from clicktocall.stats import bounds, default_range, line_stats, offset_changes
 from tests.stats_data import Leg, attempt, history
 
@@ -23,14 +23,6 @@ TODAY = dt.date(2026, 11, 20)
 
 def noon(days_ago: int) -> dt.datetime:
     return dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(12), tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def targets(line):
-    return [
-        Target.objects.create(line=line, position=0, name="Sen. Warren", phone_number="+12022244543"),
-        Target.objects.create(line=line, position=1, name="Rep. Pressley", phone_number="+12022255111"),
-    ]
 
 
 @pytest.fixture

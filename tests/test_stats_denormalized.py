@@ -12,7 +12,7 @@ from django.test import Client
 
 from clicktocall import lifecycle
 from clicktocall.denormalized import backfill
-from clicktocall.models import CallAttempt, CallLeg, CampaignLine, Target
+from clicktocall.models import CallAttempt, CallLeg, CampaignLine
 from clicktocall.stats import line_stats
 from tests.stats_data import Leg, attempt, history
 from tests.test_webhooks import signed_post, url
@@ -20,14 +20,6 @@ from tests.test_webhooks import signed_post, url
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 11, 20)
-
-
-@pytest.fixture
-def targets(line):
-    return [
-        Target.objects.create(line=line, position=0, name="Office A", phone_number="+12025550100"),
-        Target.objects.create(line=line, position=1, name="Office B", phone_number="+12025550101"),
-    ]
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from email.utils import format_datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
-from twilio.request_validator import RequestValidator
 
 from clicktocall import signals
 from clicktocall.models import BlockEntry, CallAttempt, CallLeg, Target
+from tests.twilio_signing import signed_post as twilio_signed_post
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +38,7 @@ def url(name, attempt, **kwargs):
 
 
 def signed_post(web, path, params, token=TOKEN, public=PUBLIC):
-    signature = RequestValidator(token).compute_signature(public + path, params)
-    return web.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
+    return twilio_signed_post(web, public + path, params, token)
 
 
 def status(web, attempt, call_status, **extra):

@@ -23,8 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 JQUERY = ROOT / "node_modules" / "jquery" / "dist" / "jquery.min.js"
 
-pytestmark = pytest.mark.browser
-
 
 def pytest_collection_modifyitems(items):
     for item in items:
@@ -107,6 +105,21 @@ def jquery():
 def app_url(live_server):
     """The live server's origin as ``http://localhost:PORT`` (another origin than the site)."""
     return live_server.url.replace("127.0.0.1", "localhost")
+
+
+STAFF_PASSWORD = "a long and unguessable passphrase"
+
+
+def log_in_as_staff(page, live_server, next_path: str):
+    """Create a superuser ``staff`` and log in through the admin's login form, heading for ``next_path``."""
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_superuser("staff", "staff@example.org", STAFF_PASSWORD)
+    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    return user
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
+
+from .conftest import log_in_as_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_copy_button_puts_the_snippet_on_the_clipboard(browser, live_server, line, settings):
     settings.CLICKTOCALL_PUBLIC_URL = "https://calls.example.org"
-    user = User.objects.create_superuser("staff", password="a-long-test-password")
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     try:
         page = context.new_page()
         page.set_default_timeout(10_000)
-        page.goto(f"{live_server.url}/admin/login/?next=/admin/clicktocall/campaignline/{line.pk}/change/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill("a-long-test-password")
-        page.get_by_role("button", name="Log in").click()
+        log_in_as_staff(page, live_server, f"/admin/clicktocall/campaignline/{line.pk}/change/")
         snippet = page.get_by_label("The widget (recommended)", exact=False)
         expected = snippet.input_value()
         assert expected.startswith('<div data-campaign-line="+18559299898"')

@@ -7,25 +7,16 @@ from django.contrib.auth.models import User
 
 from clicktocall.models import BlockEntry
 
+from .conftest import STAFF_PASSWORD, log_in_as_staff
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PASSWORD = "a long and unguessable passphrase"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_staff_blocks_a_number_in_the_admin_without_csp_violations(page, live_server, line, outbox):
-    User.objects.create_superuser("staff", "staff@example.org", PASSWORD)
     violations: list[str] = []
     page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    log_in_as_staff(page, live_server, "/admin/")
     page.wait_for_url(f"{live_server.url}/admin/")
 
     page.goto(f"{live_server.url}/admin/clicktocall/blockentry/add/")
@@ -45,7 +36,7 @@ def test_staff_blocks_a_number_in_the_admin_without_csp_violations(page, live_se
 
 def test_admin_login_locks_out_after_repeated_failures(page, live_server, settings):
     settings.AXES_FAILURE_LIMIT = 3
-    User.objects.create_superuser("staff", "staff@example.org", PASSWORD)
+    User.objects.create_superuser("staff", "staff@example.org", STAFF_PASSWORD)
     for _ in range(3):
         page.goto(f"{live_server.url}/admin/login/")
         page.fill("#id_username", "staff")
@@ -53,7 +44,7 @@ def test_admin_login_locks_out_after_repeated_failures(page, live_server, settin
         page.click("input[type=submit]")
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "staff")
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", STAFF_PASSWORD)
     response_status = []
     page.on("response", lambda r: response_status.append(r.status) if r.url.endswith("/admin/login/") else None)
     page.click("input[type=submit]")

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
-from clicktocall.models import Target
 from tests.stats_data import history
+
+from .conftest import log_in_as_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_staff_sees_the_charts_with_bars_for_the_data(page, live_server, line):
-    targets = [
-        Target.objects.create(line=line, position=0, name="Sen. Warren", phone_number="+12022244543"),
-        Target.objects.create(line=line, position=1, name="Rep. Pressley", phone_number="+12022255111"),
-    ]
+def test_staff_sees_the_charts_with_bars_for_the_data(page, live_server, line, targets):
     total = history(line, targets, days=30, today=timezone.localdate())
-    User.objects.create_superuser("staff", password="a-long-test-password")
-
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/clicktocall/campaignline/{line.pk}/change/")
-    page.get_by_label("Username").fill("staff")
-    page.get_by_label("Password").fill("a-long-test-password")
-    page.get_by_role("button", name="Log in").click()
+    log_in_as_staff(page, live_server, f"/admin/clicktocall/campaignline/{line.pk}/change/")
     page.get_by_role("link", name="Results & charts").click()
     page.wait_for_url(f"**/campaignline/{line.pk}/stats/")
 

@@ -36,12 +36,10 @@ ANONYMOUS = {
 
 
 def identifying() -> Q:
-    """Attempts that still hold something personal."""
-    q = Q(client_ip__isnull=False)
-    for name in ("phone", "name", "email", "user_agent", "referrer", "error_detail"):
-        q |= ~Q(**{name: ""})
-    for name in ("submitted", "variables"):
-        q |= ~Q(**{name: {}})
+    """Attempts that still hold something personal: any field of ``ANONYMOUS`` not yet cleared."""
+    q = Q()
+    for name, cleared in ANONYMOUS.items():
+        q |= Q(**{f"{name}__isnull": False}) if cleared is None else ~Q(**{name: cleared})
     return q
 
 
