@@ -115,10 +115,10 @@ class Settings:
 
     @property
     def ALLOWED_COUNTRIES(self) -> list[str]:
+        from .phone import country_codes
+
         value = self._get("CLICKTOCALL_ALLOWED_COUNTRIES") or []
-        if isinstance(value, str):
-            value = value.split(",")
-        return [str(code).strip().upper() for code in value if str(code).strip()]
+        return country_codes(value if isinstance(value, str) else ",".join(str(code) for code in value))
 
     @property
     def BLOCKLIST_CACHE_SECONDS(self) -> int:

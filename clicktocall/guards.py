@@ -60,8 +60,7 @@ def annotate(queryset: models.QuerySet, phone: str) -> models.QuerySet:
 
 def allowed_countries(line: CampaignLine) -> set[str]:
     """The line's own list, else the site's, else the line's own country."""
-    own = {code.strip().upper() for code in (line.allowed_countries or "").replace(";", ",").split(",")}
-    own.discard("")
+    own = set(phones.country_codes(line.allowed_countries))
     if own:
         return own
     if conf.ALLOWED_COUNTRIES:

@@ -49,3 +49,9 @@ def display(e164: str) -> str:
         )
     except phonenumbers.NumberParseException:
         return e164
+
+
+def country_codes(text: str) -> list[str]:
+    """Two-letter country codes written as ``"us, CA; gb"``: upper-cased, in order, once each."""
+    codes = (code.strip().upper() for code in (text or "").replace(";", ",").split(","))
+    return list(dict.fromkeys(code for code in codes if code))

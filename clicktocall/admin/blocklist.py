@@ -77,11 +77,11 @@ class BlockEntryAdmin(PhoneSearchMixin, admin.ModelAdmin):
 
 
 def _clean_countries(value: str) -> str:
-    codes = [code.strip().upper() for code in (value or "").replace(";", ",").split(",") if code.strip()]
+    codes = phones.country_codes(value)
     unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
     if unknown:
         raise forms.ValidationError(_("Unknown country codes: %(codes)s."), params={"codes": ", ".join(unknown)})
-    return ", ".join(dict.fromkeys(codes))
+    return ", ".join(codes)
 
 
 class LineLimitsMixin:
