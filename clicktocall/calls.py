@@ -188,12 +188,12 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
         _save_failure(attempt, f"{exc.__class__.__name__}: {exc}")
         return Result(Outcome.ERROR, line, attempt)
 
-    return mark_placed(attempt, provider_call.sid, provider_call.status)
+    return mark_placed(attempt, provider_call.sid, provider_call.status, provider_call.transcript)
 
 
-def mark_placed(attempt: CallAttempt, sid: str, status: str) -> Result:
+def mark_placed(attempt: CallAttempt, sid: str, status: str, transcript: str = "") -> Result:
     """Record that the provider placed the attempt's call ``sid``, and announce it."""
-    record_placed(attempt, sid, status)
+    record_placed(attempt, sid, status, transcript)
     logger.debug("attempt %s placed: %s", attempt.pk, sid)
     signals.call_placed.send(sender=CallAttempt, attempt=attempt)
     return Result(Outcome.PLACED, attempt.line, attempt)
@@ -211,8 +211,8 @@ def reported_call(attempt: CallAttempt) -> tuple[str, str] | None:
     return row[0], row[1]
 
 
-def record_placed(attempt: CallAttempt, sid: str, status: str) -> None:
-    """Record the provider's call id and first status in one UPDATE.
+def record_placed(attempt: CallAttempt, sid: str, status: str, transcript: str = "") -> None:
+    """Record the provider's call id and first status (and a simulated call's transcript) in one UPDATE.
 
     A status callback may have arrived before the provider's answer did; the status only
     moves forward, so it is set only while no callback has set one.
@@ -220,6 +220,8 @@ def record_placed(attempt: CallAttempt, sid: str, status: str) -> None:
     status = status if status in lifecycle.STATUSES else CallAttempt.Status.QUEUED
     now = timezone.now()
     fields = {"outcome": CallAttempt.Outcome.PLACED, "provider_call_id": sid, "updated_at": now}
+    if transcript:
+        fields["transcript"] = attempt.transcript = transcript
     first = CallAttempt.objects.filter(pk=attempt.pk, status=CallAttempt.Status.NONE).update(**fields, status=status)
     if not first:
         CallAttempt.objects.filter(pk=attempt.pk).update(**fields)

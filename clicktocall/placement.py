@@ -109,8 +109,9 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
 
 def _refused_meanwhile(attempt: CallAttempt) -> tuple[str, str] | None:
     """Why the call may no longer be placed: its line was switched off, or its number blocked
-    (e.g. the person opted out during another call) while it waited in the queue."""
-    if not attempt.line.is_active:
+    (e.g. the person opted out during another call) while it waited in the queue. Staff's
+    test calls may ring on a paused line."""
+    if not attempt.line.is_active and not attempt.is_test:
         return CallAttempt.Outcome.INACTIVE, "line switched off while the call waited in the queue"
     entry = blocklist.phone_entry(attempt.phone)
     if entry is not None:

@@ -6,5 +6,5 @@ from clicktocall.models import CampaignLine
 
 
 def demo(request):
-    line = CampaignLine.objects.filter(is_active=True).order_by("pk").first()
+    line = CampaignLine.objects.filter(status=CampaignLine.Status.LIVE).order_by("pk").first()
     return render(request, "demo.html", {"line": line})

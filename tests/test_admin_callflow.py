@@ -42,7 +42,7 @@ def test_targets_are_edited_inline(admin_client, line):
     data = {
         "phone_number": line.phone_number,
         "name": line.name,
-        "is_active": "on",
+        "status": "live",
         "redirect_hosts": "",
         "script": "Hi",
         "script_audio_url": "",

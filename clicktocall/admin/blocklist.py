@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import phonenumbers
 from django import forms
 from django.contrib import admin
 from django.utils import timezone
@@ -73,42 +72,3 @@ class BlockEntryAdmin(PhoneSearchMixin, admin.ModelAdmin):
     @admin.display(boolean=True, description=_("in force"))
     def in_force(self, obj: BlockEntry) -> bool:
         return obj.expires_at is None or obj.expires_at > timezone.now()
-
-
-
-def _clean_countries(value: str) -> str:
-    codes = phones.country_codes(value)
-    unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
-    if unknown:
-        raise forms.ValidationError(_("Unknown country codes: %(codes)s."), params={"codes": ", ".join(unknown)})
-    return ", ".join(codes)
-
-
-class LineLimitsMixin:
-    """Adds the line's limits (cooldown, daily cap, destination countries) to its admin."""
-
-    limits_fieldset = (
-        _("Limits"),
-        {
-            "fields": ["cooldown_seconds", "daily_cap", "allowed_countries"],
-            "description": _(
-                "Empty fields use the site's settings: CLICKTOCALL_COOLDOWN_SECONDS, CLICKTOCALL_DAILY_CAP, "
-                "CLICKTOCALL_ALLOWED_COUNTRIES (else the line's own country). 0 turns a limit off."
-            ),
-        },
-    )
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = list(super().get_fieldsets(request, obj))
-        if not any(name == self.limits_fieldset[0] for name, _options in fieldsets):
-            fieldsets.insert(max(len(fieldsets) - 1, 1), self.limits_fieldset)
-        return fieldsets
-
-    def get_form(self, request, obj=None, **kwargs):
-        base = super().get_form(request, obj, **kwargs)
-
-        class LimitsForm(base):
-            def clean_allowed_countries(self) -> str:
-                return _clean_countries(self.cleaned_data.get("allowed_countries", ""))
-
-        return LimitsForm

@@ -20,15 +20,6 @@ from ..models import CallLeg, CampaignLine, Target
 
 SAMPLE_VARIABLES = {"name": "Paul Revere", "zip": "02113"}
 
-CALL_FLOW_FIELDSETS = [
-    (
-        "Call script",
-        {"fields": ["script", "script_audio_url", "voice", "language", "closing_message"]},
-    ),
-    ("Human check", {"fields": ["human_check", "machine_action"]}),
-    ("Preview", {"fields": ["call_preview"]}),
-]
-
 
 class TargetInline(admin.TabularInline):
     """The people a caller is connected to, in order."""
@@ -65,16 +56,23 @@ def sample_variables(line: CampaignLine, given: dict[str, str] | None = None) ->
     return values
 
 
+def silent_warning(line: CampaignLine, variables: dict[str, str]) -> str:
+    """A warning naming the variables the call would speak as nothing, or ""."""
+    silent = callflow.silent_variables([line.script, line.closing_message], variables)
+    if not silent:
+        return ""
+    example = silent[0]
+    return format_html(
+        "<p class='ctc-preview-warning' role='alert'>Spoken as nothing: {}. The page sends no value for {} and the "
+        'script gives no default; give one like this: <code>{{{{ {} | "…" }}}}</code>, or have the page send it.</p>',
+        ", ".join(silent),
+        "it" if len(silent) == 1 else "them",
+        example,
+    )
+
+
 class CallFlowLineAdminMixin:
     """Script fields, ordered targets inline and a preview on the campaign line page."""
-
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        fieldsets = list(super().get_fieldsets(request, obj))  # type: ignore[misc]
-        shown = {name for _, options in fieldsets for name in options.get("fields", [])}
-        extra = [fs for fs in CALL_FLOW_FIELDSETS if not shown.intersection(fs[1]["fields"])]
-        if obj is None:
-            extra = [fs for fs in extra if "call_preview" not in fs[1]["fields"]]
-        return fieldsets[:-1] + extra + fieldsets[-1:] if fieldsets else extra
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "call_preview"]  # type: ignore[misc]
@@ -102,9 +100,10 @@ class CallFlowLineAdminMixin:
         )
         given = ", ".join(f"{k} = {v!r}" for k, v in variables.items())
         return format_html(
-            "<div class='call-preview'><p>For {}. <a href='{}'>Try other values and see the TwiML</a>.</p>{}</div>",
+            "<div class='call-preview'><p>For {}. <a href='{}'>Try other values and see the TwiML</a>.</p>{}{}</div>",
             given,
             url,
+            silent_warning(obj, variables),
             rows,
         )
 
@@ -123,6 +122,7 @@ class CallFlowLineAdminMixin:
             "original": line,
             "title": f"Call preview: {line}",
             "variables": variables,
+            "warning": silent_warning(line, variables),
             "stages": callflow.preview(line, variables, targets),
             "targets": targets,
         }

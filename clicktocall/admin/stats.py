@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 
-from .. import charts, embed
+from .. import callflow, charts, embed
 from ..stats import MAX_DAYS, LineStats, default_range, line_stats
 
 DEFAULT_DAYS = 30
@@ -117,9 +117,8 @@ def chart_context(stats: LineStats) -> dict:
             "ctc-chart-targets",
             [(row.name or row.number or "(deleted target)", row.connected) for row in stats.targets],
             title="Connections per target",
-            desc="How many calls were connected to each target. " + "; ".join(
-                f"{row.name or row.number}: {row.connected}" for row in stats.targets
-            ),
+            desc="How many calls were connected to each target. "
+            + "; ".join(f"{row.name or row.number}: {row.connected}" for row in stats.targets),
             color=charts.COLORS[2],
         )
     return {
@@ -163,7 +162,9 @@ class LineStatsMixin:
         extra_context = dict(extra_context or {})
         line = self.get_object(request, unquote(object_id))
         if line is not None and line.phone_number:
-            extra_context["embed"] = embed.snippets(line.phone_number, request)
+            texts = (line.script, line.closing_message)
+            used = {name: default for text in texts for name, default in callflow.defaults(text).items()}
+            extra_context["embed"] = embed.snippets(line.phone_number, request, variables=used)
             extra_context["stats_url"] = reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_stats", args=[line.pk]
             )
@@ -193,9 +194,7 @@ class LineStatsMixin:
             "form": form,
             "stats": stats,
             "presets": _presets(timezone.localdate()),
-            "export_url": optional_url(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_export", [line.pk], query
-            ),
+            "export_url": optional_url(f"admin:{self.opts.app_label}_{self.opts.model_name}_export", [line.pk], query),
             "change_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[line.pk]),
             **chart_context(stats),
         }

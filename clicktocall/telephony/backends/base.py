@@ -27,6 +27,8 @@ class ProviderCall:
 
     sid: str
     status: str = "queued"
+    # What the call said and did, from a backend that simulates calls instead of dialing.
+    transcript: str = ""
 
 
 class BaseTelephonyBackend:

@@ -1,7 +1,8 @@
 """Development backend: logs the call it would place instead of dialing.
 
 It shows what the call would say and whom it would dial, from the same call-flow code
-the webhooks answer Twilio with (``CallRequest.extra["transcript"]``).
+the webhooks answer Twilio with (``CallRequest.extra["transcript"]``), at INFO level.
+The call it returns is ``simulated`` and carries that transcript, which the attempt keeps.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class ConsoleBackend(BaseTelephonyBackend):
 
     def place_call(self, call: CallRequest) -> ProviderCall:
         sid = "CA" + secrets.token_hex(16)
-        logger.warning(
+        logger.info(
             "console telephony: would call %s from %s (call %s, voice URL %s%s)",
             call.to,
             call.from_,
@@ -30,11 +31,11 @@ class ConsoleBackend(BaseTelephonyBackend):
         )
         targets = call.extra.get("targets") or []
         if targets:
-            logger.warning(
+            logger.info(
                 "console telephony: would connect %s to %s",
                 call.to,
                 "; ".join(f"{name} {number}" + (f" ext. {ext}" if ext else "") for name, number, ext in targets),
             )
         if call.extra.get("transcript"):
-            logger.warning("console telephony: the call would go like this:\n%s", call.extra["transcript"])
-        return ProviderCall(sid=sid, status="queued")
+            logger.info("console telephony: the call would go like this:\n%s", call.extra["transcript"])
+        return ProviderCall(sid=sid, status="simulated", transcript=call.extra.get("transcript") or "")
