@@ -183,8 +183,10 @@ class LineStatsMixin:
         )
         if form.is_bound and form.is_valid():
             start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        stats = line_stats(line, start, end)
+        include_tests = request.GET.get("tests") == "1"
+        stats = line_stats(line, start, end, include_tests=include_tests)
         query = {"start": start.isoformat(), "end": end.isoformat()}
+        zone = timezone.get_current_timezone()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -194,6 +196,9 @@ class LineStatsMixin:
             "form": form,
             "stats": stats,
             "presets": _presets(timezone.localdate()),
+            "time_zone": f"{zone} ({timezone.localtime():%Z, UTC%z})",
+            "include_tests": include_tests,
+            "tests_toggle": urlencode({**query, **({} if include_tests else {"tests": "1"})}),
             "export_url": optional_url(f"admin:{self.opts.app_label}_{self.opts.model_name}_export", [line.pk], query),
             "change_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[line.pk]),
             **chart_context(stats),
