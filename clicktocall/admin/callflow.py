@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,10 +24,41 @@ from ..models import CallLeg, CampaignLine, Target
 SAMPLE_VARIABLES = {"name": "Paul Revere", "zip": "02113"}
 
 
+class TargetForm(forms.ModelForm):
+    position = forms.IntegerField(
+        label="Order",
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"placeholder": "last", "style": "width:4em"}),
+        help_text="Targets are called from the lowest number up. Empty: after the others.",
+    )
+
+    class Meta:
+        model = Target
+        fields = ["position", "name", "phone_number", "extension", "is_active"]
+        labels = {"phone_number": "Phone number", "extension": "Extension (digits)"}
+
+
+class TargetFormSet(BaseInlineFormSet):
+    """A new target without a position comes after the line's others."""
+
+    def save_new(self, form: forms.ModelForm, commit: bool = True) -> Target:
+        target = form.save(commit=False)
+        setattr(target, self.fk.name, self.instance)
+        if form.cleaned_data.get("position") is None:
+            top = Target.objects.filter(line=self.instance).aggregate(top=Max("position"))["top"]
+            target.position = 0 if top is None else top + 1
+        if commit:
+            target.save()
+        return target
+
+
 class TargetInline(admin.TabularInline):
     """The people a caller is connected to, in order."""
 
     model = Target
+    form = TargetForm
+    formset = TargetFormSet
     fields = ["position", "name", "phone_number", "extension", "is_active"]
     ordering = ["position", "pk"]
     extra = 1
