@@ -10,13 +10,14 @@
   lists every period between the first and the last row instead: ``MIN`` and ``MAX``,
   two index lookups. A period without rows may be listed (its page is empty).
 - ``LargeTableMixin``: both, and a search by phone number that uses the phone index
-  (the attempts from that number, or to the line it names); four to six digits find the
-  numbers that end with them.
+  (the attempts from that number, or to the line it names); the last four to seven
+  digits of a number (e.g. 2338 or 523-2338) find the numbers that end with them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 
 from django.core.paginator import Paginator
@@ -128,9 +129,10 @@ class LargeTableMixin:
         term = search_term.strip()
         if term.startswith("+") and term[1:].isdigit() and len(term) <= 16:
             return queryset.filter(Q(phone=term) | Q(line__phone_number=term)), False
-        if term.isdigit() and 4 <= len(term) <= 6:
+        digits = re.sub(r"[\s().-]", "", term)
+        if digits.isdigit() and 4 <= len(digits) <= 7:
             results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-            return results | queryset.filter(phone__endswith=term), may_have_duplicates
+            return results | queryset.filter(phone__endswith=digits), may_have_duplicates
         return super().get_search_results(request, queryset, search_term)
 
 

@@ -90,13 +90,13 @@ class LineForm(forms.ModelForm):
     """Voices and languages chosen from the supported ones; limits with their defaults spelled out."""
 
     voice = forms.CharField(
-        label=_("voice"),
+        label=_("Voice"),
         required=False,
         widget=forms.Select(attrs={"class": "ctc-voice"}),
         help_text=_("The text-to-speech voice that speaks the script. Its language must be the line's language."),
     )
     language = forms.CharField(
-        label=_("language"),
+        label=_("Language"),
         widget=forms.Select(attrs={"class": "ctc-language"}),
         help_text=_("The language the script is written in."),
     )
@@ -105,8 +105,8 @@ class LineForm(forms.ModelForm):
         model = CampaignLine
         fields = "__all__"
         labels = {
-            "cooldown_seconds": _("wait between two calls to the same person (seconds)"),
-            "daily_cap": _("most calls a day"),
+            "cooldown_seconds": _("Wait between two calls to the same person (seconds)"),
+            "daily_cap": _("Most calls a day"),
         }
 
     def __init__(self, *args, **kwargs):

@@ -196,7 +196,7 @@ class LineStatsMixin:
             "form": form,
             "stats": stats,
             "presets": _presets(timezone.localdate()),
-            "time_zone": f"{zone} ({timezone.localtime():%Z, UTC%z})",
+            "zone_label": f"{zone} ({timezone.localtime():%Z, UTC%z})",
             "include_tests": include_tests,
             "tests_toggle": urlencode({**query, **({} if include_tests else {"tests": "1"})}),
             "export_url": optional_url(f"admin:{self.opts.app_label}_{self.opts.model_name}_export", [line.pk], query),
