@@ -67,6 +67,7 @@ def test_the_add_page_shows_no_empty_sections(admin_client):
     for absent in ("Preview", "History", "Embed on a website", "Call me now", "Results &amp; charts"):
         assert absent not in page, absent
     assert 'name="targets-TOTAL_FORMS"' in page
+    assert '<option value="Polly.Joanna" selected>' in page and '<option value="en-US" selected>' in page
 
 
 @pytest.mark.parametrize(

@@ -111,8 +111,9 @@ class LineForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["voice"].widget.choices = voices.voice_choices()
-        self.fields["language"].widget.choices = voices.language_choices()
+        for name, choices in (("voice", voices.voice_choices()), ("language", voices.language_choices())):
+            self.fields[name].widget.choices = choices
+            self.fields[name].initial = CampaignLine._meta.get_field(name).default
         for name, text in limit_help().items():
             if name in self.fields:
                 self.fields[name].help_text = text
