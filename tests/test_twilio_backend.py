@@ -213,7 +213,7 @@ def test_console_backend_logs_what_it_would_dial(caplog, settings):
     call = CallRequest(to=PHONE, from_=LINE, attempt_token="tok", voice_url="https://calls.example.org/v/tok/")
     with caplog.at_level(logging.INFO, logger="clicktocall.telephony.console"):
         placed = ConsoleBackend().place_call(call)
-    assert placed.sid.startswith("CA") and len(placed.sid) == 34 and placed.status == "queued"
+    assert placed.sid.startswith("CA") and len(placed.sid) == 34 and placed.status == "simulated"
     assert f"would call {PHONE} from {LINE}" in caplog.text
     assert placed.sid in caplog.text and "https://calls.example.org/v/tok/" in caplog.text
 

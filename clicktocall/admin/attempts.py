@@ -72,6 +72,9 @@ class CallAttemptAdmin(
         (_("Provider"), {"fields": ["provider_call_id", "error_detail", "updated_at"], "classes": ["collapse"]}),
     ]  # fmt: skip
 
+    class Media:
+        css = {"all": ["clicktocall/admin/attempts.css"]}
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and not obj.transcript:
