@@ -3,7 +3,7 @@
 Create a line with a script that uses a variable with a default, add two targets, see the
 preview warn about a variable spoken as nothing, place a test call with the console
 backend and read its transcript, find it on the attempts list and not in the results,
-and export the line's attempts as CSV.
+export the line's attempts as CSV, and reorder the targets with the arrows.
 """
 
 from __future__ import annotations
@@ -91,4 +91,10 @@ def test_an_organizer_sets_up_a_line_tests_it_and_reads_the_results(browser, liv
         "yes",
     )
     assert record["phone"] == "+16175232338" and CallAttempt.objects.get().is_test
+
+    page.goto(f"{live_server.url}/admin/clicktocall/campaignline/{line.pk}/change/")
+    page.locator("#targets-group tr.form-row").first.get_by_role("button", name="Move down").click()
+    page.get_by_role("button", name="Save and continue editing").click()
+    page.wait_for_url("**/change/")
+    assert [t.name for t in line.targets.order_by("position")] == ["Rep. Pressley", "Sen. Warren"]
     context.close()
