@@ -82,6 +82,20 @@ def check_settings(app_configs=None, **kwargs):
                 id="clicktocall.E006",
             )
         )
+    else:
+        from .hosts import allowed_host_problem
+
+        for host in redirect_hosts:
+            problem = allowed_host_problem(host.strip().lower()) if host != "*" else None
+            if problem:
+                errors.append(
+                    checks.Error(
+                        f"CLICKTOCALL_REDIRECT_HOSTS: {problem}.",
+                        hint="List the hosts of the campaign's own pages, e.g. 'www.example.org' or '.example.org'; "
+                        "a host that is not allowed is never redirected to.",
+                        id="clicktocall.E007",
+                    )
+                )
     return errors
 
 
