@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import phonenumbers
 from django.core import checks
 from django.utils.module_loading import import_string
 
 from .conf import BACKEND_ALIASES, conf
+
+
+def settings_from_environment() -> bool:
+    """Whether Django runs on this service's own settings module, which reads every setting
+    from an environment variable of the same name (not on a project the app is installed into)."""
+    from django.conf import settings
+
+    module = sys.modules.get(getattr(settings, "SETTINGS_MODULE", None) or "")
+    own = Path(__file__).resolve().parent.parent / "project" / "settings.py"
+    return module is not None and Path(getattr(module, "__file__", None) or "").resolve() == own
 
 
 @checks.register()
@@ -32,7 +45,10 @@ def check_settings(app_configs=None, **kwargs):
                 errors.append(
                     checks.Error(
                         f"{name} is not set but the Twilio telephony backend is configured.",
-                        hint=f"Set the {name} environment variable (from the Twilio console).",
+                        hint=f"Set the {name} environment variable (from the Twilio console)."
+                        if settings_from_environment()
+                        else f"Set {name} in your Django settings (from the Twilio console); keep its value out of "
+                        "version control, e.g. read it from the environment or a secrets store.",
                         id="clicktocall.E002",
                     )
                 )

@@ -53,3 +53,22 @@ def test_readme_documents_every_setting_in_one_place():
         assert f"| `{name}` |" in section, f"{name} is not documented in the README's install section"
     for name in ("INSTALLED_APPS", "CorsMiddleware", "CORS_URLS_REGEX", 'include("clicktocall.urls")'):
         assert name in section
+
+
+def test_the_parts_mount_where_the_project_wants_and_the_schema_is_outgoings_alone(settings, line, outbox):
+    settings.ROOT_URLCONF = "tests.urls_parts"
+    assert Client().get("/api/").content == b"the project's own API"
+    assert reverse("clicktocall:api-docs") == "/calls/api/"
+    assert reverse("clicktocall:twilio-status", kwargs={"token": "t"}) == "/calls/twilio/status/t/"
+    r = Client().get("/calls/api/schema/", {"format": "json"})
+    assert r.status_code == 200
+    assert list(r.json()["paths"]) == ["/outgoing"]
+    r = Client().get("/outgoing", {"phone": "6175232338", "campaign_line": "8559299898"})
+    assert r.json() == {"error": False, "message": Outcome.PLACED.message} and len(outbox) == 1
+
+
+def test_the_line_admin_works_without_the_api_pages(settings, admin_client, line):
+    settings.ROOT_URLCONF = "tests.urls_without_docs"
+    r = admin_client.get(f"/admin/clicktocall/campaignline/{line.pk}/change/")
+    assert r.status_code == 200 and "Embed on a website" in r.content.decode()
+    assert "API documentation" not in r.content.decode()
