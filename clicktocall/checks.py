@@ -179,6 +179,47 @@ def _outgoing_paths() -> list[str]:
     return [path, path + "/"]
 
 
+def _reversible(name: str, **kwargs) -> bool:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse(f"clicktocall:{name}", kwargs=kwargs)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+URLS_HINT = (
+    "Add path(\"\", include(\"clicktocall.urls\")) to the root URLconf, or mount the parts "
+    "(clicktocall.urls.outgoing, .webhooks, .docs) together in the 'clicktocall' namespace: see the README's "
+    "'Installing into your project'."
+)
+
+
+@checks.register(checks.Tags.urls)
+def check_urls(app_configs=None, **kwargs):
+    """``/outgoing`` and, with Twilio, the webhooks are mounted in the ``clicktocall`` namespace."""
+    errors = []
+    if not _reversible("outgoing"):
+        errors.append(
+            checks.Warning(
+                "The URL 'clicktocall:outgoing' is not installed, so pages cannot reach /outgoing.",
+                hint=URLS_HINT,
+                id="clicktocall.W023",
+            )
+        )
+    backend = conf._get("CLICKTOCALL_TELEPHONY_BACKEND")
+    if backend in ("twilio", BACKEND_ALIASES["twilio"]) and not _reversible("twilio-status", token="t"):
+        errors.append(
+            checks.Error(
+                "The URL 'clicktocall:twilio-status' is not installed, so Twilio cannot report how calls went.",
+                hint=URLS_HINT,
+                id="clicktocall.E028",
+            )
+        )
+    return errors
+
+
 @checks.register()
 def check_installation(app_configs=None, **kwargs):
     """The apps, middleware and CORS settings ``/outgoing`` needs, each named with its fix."""

@@ -72,3 +72,21 @@ def test_the_line_admin_works_without_the_api_pages(settings, admin_client, line
     r = admin_client.get(f"/admin/clicktocall/campaignline/{line.pk}/change/")
     assert r.status_code == 200 and "Embed on a website" in r.content.decode()
     assert "API documentation" not in r.content.decode()
+
+
+@pytest.mark.parametrize(
+    "urlconf, backend, expected",
+    [
+        ("tests.urls_without_docs", "twilio", []),
+        ("tests.urls_parts", "twilio", []),
+        ("tests.urls_outgoing_alone", "console", []),
+        ("tests.urls_outgoing_alone", "twilio", ["clicktocall.E028"]),
+        ("tests.urls_outgoing_without_namespace", "console", ["clicktocall.W023"]),
+    ],
+)
+def test_the_checks_say_when_a_part_the_app_needs_is_not_mounted(settings, urlconf, backend, expected):
+    from clicktocall.checks import check_urls
+
+    settings.ROOT_URLCONF = urlconf
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = backend
+    assert [e.id for e in check_urls()] == expected
