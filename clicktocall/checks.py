@@ -102,7 +102,7 @@ def check_settings(app_configs=None, **kwargs):
         from .hosts import allowed_host_problem
 
         for host in redirect_hosts:
-            problem = allowed_host_problem(host.strip().lower()) if host != "*" else None
+            problem = allowed_host_problem(host.strip()) if host != "*" else None
             if problem:
                 errors.append(
                     checks.Error(

@@ -33,6 +33,12 @@ def _suffixes() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+def lowered(host: str) -> str:
+    """``host`` with ASCII letters lowercased. Other letters are left to UTS #46's mapping:
+    Python lowercases a final ``Σ`` to ``ς``, where a browser makes it ``σ``."""
+    return host.lower() if host.isascii() else re.sub(r"[A-Z]+", lambda m: m.group().lower(), host)
+
+
 def raw_host(url: str) -> str:
     """The host of ``url`` as written (not lowercased), or '' when it has none or cannot be split."""
     try:

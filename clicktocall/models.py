@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import phone
-from .hosts import allowed_host_problem, ascii_host, is_allowed
+from .hosts import allowed_host_problem, ascii_host, is_allowed, lowered
 
 
 def new_token() -> str:
@@ -30,7 +30,7 @@ def validate_e164(value: str) -> None:
 
 def split_hosts(text: str) -> list[str]:
     """Host names written one per line, or separated by commas or spaces, lowercased."""
-    return [host.lower() for host in re.split(r"[\s,]+", text or "") if host]
+    return [lowered(host) for host in re.split(r"[\s,]+", text or "") if host]
 
 
 class NormalizedPhoneNumber:

@@ -59,9 +59,11 @@ def test_sharp_s_is_another_domain_than_ss(client, line, outbox, settings, url):
 
 def test_final_sigma_is_another_domain_than_sigma(client, line, outbox, settings):
     """Python lowercases ΑΣ to ας; a browser maps it to ασ."""
-    settings.CLICKTOCALL_REDIRECT_HOSTS = ["ας.example"]
+    settings.CLICKTOCALL_REDIRECT_HOSTS = ["ας.example", "ας-1.example"]
     assert not redirected(form_post(client, "https://ΑΣ.example/"))
+    assert not redirected(form_post(client, "https://ΑΣ-1.example/"))
     assert redirected(form_post(client, "https://ας.example/"))
+    assert redirected(form_post(client, "https://ας-1.example/"))
 
 
 @pytest.mark.parametrize(
@@ -146,3 +148,16 @@ def test_a_public_suffix_set_anyway_allows_nothing(client, line, outbox, setting
     CampaignLine.objects.filter(pk=line.pk).update(redirect_hosts=host)  # written before the rule
     for url in ["https://evil.org/", "https://evil.co.uk/", "https://evil.com/", "https://evil.github.io/"]:
         assert not redirected(form_post(client, url))
+
+
+def test_an_allowed_host_written_in_capitals_means_what_a_browser_makes_of_it(client, line, outbox, settings):
+    """ΑΣ-1 is ασ-1 for a browser; Python's lower() makes it ας-1, another domain."""
+    allow_on_line(line, "ΑΣ-1.example")
+    assert redirected(form_post(client, "https://ασ-1.example/"))
+    assert not redirected(form_post(client, "https://ας-1.example/"))
+    line.redirect_hosts = ""
+    line.save()
+    settings.CLICKTOCALL_REDIRECT_HOSTS = ["ΑΣ-1.example"]
+    assert redirected(form_post(client, "https://ασ-1.example/"))
+    assert not redirected(form_post(client, "https://ας-1.example/"))
+    assert redirected(form_post(client, "https://ΑΣ-1.example/"))
