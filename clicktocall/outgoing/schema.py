@@ -207,3 +207,4 @@ class OutgoingSchemaView(SpectacularAPIView):
     urlconf = None
     api_version = None
     custom_settings = SCHEMA_SETTINGS
+    schema = None  # not itself an endpoint of any schema (REST framework's way to leave a view out)
