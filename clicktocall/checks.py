@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import phonenumbers
 from django.core import checks
 from django.utils.module_loading import import_string
 
 from .conf import BACKEND_ALIASES, conf
+
+
+def settings_from_environment() -> bool:
+    """Whether Django runs on this service's own settings module, which reads every setting
+    from an environment variable of the same name (not on a project the app is installed into)."""
+    from django.conf import settings
+
+    module = sys.modules.get(getattr(settings, "SETTINGS_MODULE", None) or "")
+    own = Path(__file__).resolve().parent.parent / "project" / "settings.py"
+    return module is not None and Path(getattr(module, "__file__", None) or "").resolve() == own
 
 
 @checks.register()
@@ -32,7 +45,10 @@ def check_settings(app_configs=None, **kwargs):
                 errors.append(
                     checks.Error(
                         f"{name} is not set but the Twilio telephony backend is configured.",
-                        hint=f"Set the {name} environment variable (from the Twilio console).",
+                        hint=f"Set the {name} environment variable (from the Twilio console)."
+                        if settings_from_environment()
+                        else f"Set {name} in your Django settings (from the Twilio console); keep its value out of "
+                        "version control, e.g. read it from the environment or a secrets store.",
                         id="clicktocall.E002",
                     )
                 )
@@ -82,6 +98,20 @@ def check_settings(app_configs=None, **kwargs):
                 id="clicktocall.E006",
             )
         )
+    else:
+        from .hosts import allowed_host_problem
+
+        for host in redirect_hosts:
+            problem = allowed_host_problem(host.strip()) if host != "*" else None
+            if problem:
+                errors.append(
+                    checks.Error(
+                        f"CLICKTOCALL_REDIRECT_HOSTS: {problem}.",
+                        hint="List the hosts of the campaign's own pages, e.g. 'www.example.org' or '.example.org'; "
+                        "a host that is not allowed is never redirected to.",
+                        id="clicktocall.E007",
+                    )
+                )
     return errors
 
 
@@ -147,6 +177,47 @@ def _outgoing_paths() -> list[str]:
     except NoReverseMatch:
         path = "/outgoing"
     return [path, path + "/"]
+
+
+def _reversible(name: str, **kwargs) -> bool:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse(f"clicktocall:{name}", kwargs=kwargs)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+URLS_HINT = (
+    "Add path(\"\", include(\"clicktocall.urls\")) to the root URLconf, or mount the parts "
+    "(clicktocall.urls.outgoing, .webhooks, .docs) together in the 'clicktocall' namespace: see the README's "
+    "'Installing into your project'."
+)
+
+
+@checks.register(checks.Tags.urls)
+def check_urls(app_configs=None, **kwargs):
+    """``/outgoing`` and, with Twilio, the webhooks are mounted in the ``clicktocall`` namespace."""
+    errors = []
+    if not _reversible("outgoing"):
+        errors.append(
+            checks.Warning(
+                "The URL 'clicktocall:outgoing' is not installed, so pages cannot reach /outgoing.",
+                hint=URLS_HINT,
+                id="clicktocall.W023",
+            )
+        )
+    backend = conf._get("CLICKTOCALL_TELEPHONY_BACKEND")
+    if backend in ("twilio", BACKEND_ALIASES["twilio"]) and not _reversible("twilio-status", token="t"):
+        errors.append(
+            checks.Error(
+                "The URL 'clicktocall:twilio-status' is not installed, so Twilio cannot report how calls went.",
+                hint=URLS_HINT,
+                id="clicktocall.E028",
+            )
+        )
+    return errors
 
 
 @checks.register()
