@@ -10,6 +10,8 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
+from .hosts import lowered
+
 DEFAULTS: dict[str, Any] = {
     # Telephony
     "CLICKTOCALL_TELEPHONY_BACKEND": "console",
@@ -86,7 +88,7 @@ class Settings:
         value = self._get("CLICKTOCALL_REDIRECT_HOSTS") or []
         if isinstance(value, str):  # a mistake the checks report (E006); never a list of characters
             value = value.split(",")
-        return [host.strip().lower() for host in value if isinstance(host, str) and host.strip()]
+        return [lowered(host.strip()) for host in value if isinstance(host, str) and host.strip()]
 
     @property
     def TRUSTED_PROXIES(self) -> int:

@@ -147,7 +147,6 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # CORS for /outgoing only, from any origin, without credentials.
@@ -252,18 +251,6 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "clicktocall.auth.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password"]
-
-# The OpenAPI schema of /outgoing, served at /api/schema/.
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Click-to-Call",
-    "DESCRIPTION": "Ask a campaign to phone a constituent: a drop-in replacement for RevereCalling's /outgoing.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "PREPROCESSING_HOOKS": ["clicktocall.outgoing.schema.only_public_endpoints"],
-    "POSTPROCESSING_HOOKS": [],
-    "COMPONENT_SPLIT_REQUEST": True,
-}
 
 LOGGING = {
     "version": 1,
