@@ -286,6 +286,7 @@ def test_a_simulated_attempt_shows_its_transcript_and_no_token(admin_client, lin
     page = admin_client.get(reverse("admin:clicktocall_callattempt_change", args=[attempt.pk])).content.decode()
     assert "Transcript" in page and "Says:" in page and "Simulated (not dialed)" in page
     assert attempt.token not in page and "Token" not in page
+    assert "Times are in the site's time zone, UTC." in page
 
 
 # The admin as a product

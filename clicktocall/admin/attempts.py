@@ -76,7 +76,8 @@ class CallAttemptAdmin(
         css = {"all": ["clicktocall/admin/attempts.css"]}
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
+        fieldsets = [(name, dict(options)) for name, options in super().get_fieldsets(request, obj)]
+        fieldsets[0][1]["description"] = f"Times are in the site's time zone, {timezone.get_current_timezone_name()}."
         if obj is not None and not obj.transcript:
             fieldsets = [fs for fs in fieldsets if fs[1]["fields"] != ["transcript"]]
         return fieldsets
