@@ -177,6 +177,17 @@ def test_archived_lines_are_hidden_from_the_list_by_default(admin_client, line):
     assert "Old campaign" in archived.content.decode() and "Test campaign" not in archived.content.decode()
 
 
+def test_the_line_command_sets_the_status(line):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("clicktocall_line", LINE, "--status", "archived", stdout=out)
+    assert "active=no status=archived" in out.getvalue()
+    assert CampaignLine.objects.get().status == "archived"
+
+
 def test_the_migration_maps_switched_off_lines_to_paused(transactional_db):
     from django.core.management import call_command
     from django.db import connection
