@@ -73,6 +73,7 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         max_length=8,
         choices=Status.choices,
         default=Status.LIVE,
+        db_default=Status.LIVE,
         help_text=_(
             "Live: the line places calls. Paused: every request is refused, as for an unknown line. "
             "Archived: paused, and hidden from the list of lines; its results are kept."
@@ -226,10 +227,16 @@ class CallAttempt(models.Model):
     )
     error_detail = models.TextField(_("error detail"), blank=True)
     is_test = models.BooleanField(
-        _("test call"), default=False, help_text=_("Placed by staff from the line's page; left out of the results.")
+        _("test call"),
+        default=False,
+        db_default=False,
+        help_text=_("Placed by staff from the line's page; left out of the results."),
     )
     transcript = models.TextField(
-        _("transcript"), blank=True, help_text=_("What the call said and did, when it was simulated (not dialed).")
+        _("transcript"),
+        blank=True,
+        db_default="",
+        help_text=_("What the call said and did, when it was simulated (not dialed)."),
     )
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -47,17 +47,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='callattempt',
             name='is_test',
-            field=models.BooleanField(default=False, help_text="Placed by staff from the line's page; left out of the results.", verbose_name='test call'),
+            field=models.BooleanField(db_default=False, default=False, help_text="Placed by staff from the line's page; left out of the results.", verbose_name='test call'),
         ),
         migrations.AddField(
             model_name='callattempt',
             name='transcript',
-            field=models.TextField(blank=True, help_text='What the call said and did, when it was simulated (not dialed).', verbose_name='transcript'),
+            field=models.TextField(blank=True, db_default='', help_text='What the call said and did, when it was simulated (not dialed).', verbose_name='transcript'),
         ),
         migrations.AddField(
             model_name='campaignline',
             name='status',
-            field=models.CharField(choices=[('live', 'Live'), ('paused', 'Paused'), ('archived', 'Archived')], default='live', help_text='Live: the line places calls. Paused: every request is refused, as for an unknown line. Archived: paused, and hidden from the list of lines; its results are kept.', max_length=8, verbose_name='status'),
+            field=models.CharField(choices=[('live', 'Live'), ('paused', 'Paused'), ('archived', 'Archived')], db_default='live', default='live', help_text='Live: the line places calls. Paused: every request is refused, as for an unknown line. Archived: paused, and hidden from the list of lines; its results are kept.', max_length=8, verbose_name='status'),
         ),
         migrations.RunPython(status_from_active, active_from_status),
         migrations.RemoveField(
