@@ -230,6 +230,16 @@ def test_call_me_now_places_a_real_call_through_the_configured_backend(admin_cli
     assert StaffPhone.objects.get().phone_number == PHONE
 
 
+def test_a_queued_test_call_rings_on_a_paused_line(admin_client, line, outbox, settings):
+    """Staff test a line before it goes live: the worker places a test call on a paused line."""
+    settings.CLICKTOCALL_PLACEMENT = "queued"
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    CampaignLine.objects.filter(pk=line.pk).update(status="paused")
+    admin_client.post(change_url(line, "test_call"), {"phone": "617-523-2338"})
+    assert [call.to for call in outbox] == [PHONE]
+    assert CallAttempt.objects.get().outcome == "placed"
+
+
 def test_call_me_now_refuses_a_bad_number_with_a_message(admin_client, line, outbox):
     page = admin_client.post(change_url(line, "test_call"), {"phone": "12"}, follow=True).content.decode()
     assert "Enter your phone number with its area code" in page
