@@ -84,7 +84,9 @@ class CallAttemptAdmin(
 
     def get_list_display(self, request):
         shown = list(super().get_list_display(request))
-        if "line" in shown and len(CampaignLine.objects.values_list("pk", flat=True)[:2]) < 2:
+        if not hasattr(request, "_ctc_several_lines"):  # asked more than once per page: one query
+            request._ctc_several_lines = len(CampaignLine.objects.values_list("pk", flat=True)[:2]) > 1
+        if "line" in shown and not request._ctc_several_lines:
             shown.remove("line")
         return shown
 
