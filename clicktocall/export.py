@@ -76,9 +76,11 @@ def _text(value: str | None) -> str:
     return "'" + value if value[0] in FORMULA_START else value
 
 
-def _label(labels: dict[str, str]) -> Callable[[Any], str]:
+def _label(labels: dict[str, Any]) -> Callable[[Any], str]:
+    plain = {value: str(label) for value, label in labels.items()}  # translated once, not per row
+
     def convert(value: Any) -> str:
-        return "" if value is None else str(labels.get(value, value))
+        return "" if value is None else plain.get(value, value)
 
     return convert
 
@@ -137,7 +139,7 @@ def _variable_text(value: Any) -> str:
     return _text(str(value))
 
 
-def _legs(ids: list[int]) -> dict[int, dict[int, tuple[str, str, Any]]]:
+def _legs(ids: list[int], labels: dict[str, str]) -> dict[int, dict[int, tuple[str, str, Any]]]:
     """``{attempt id: {position: (target, result, duration)}}`` of the attempts ``ids``."""
     legs: dict[int, dict[int, tuple[str, str, Any]]] = {}
     rows = CallLeg.objects.filter(attempt_id__in=ids).order_by("attempt_id", "position", "pk")
@@ -147,7 +149,7 @@ def _legs(ids: list[int]) -> dict[int, dict[int, tuple[str, str, Any]]]:
         connected = status == CallLeg.Status.COMPLETED
         legs.setdefault(attempt_id, {})[position] = (
             _text(name or number),
-            LEG_LABELS.get(status, status),
+            labels.get(status, status),
             duration if connected and duration is not None else "",
         )
     return legs
@@ -173,8 +175,9 @@ def rows(
     values = queryset.order_by("created_at", "pk").values_list(*paths).iterator(chunk_size=chunk_size)
     converters = _converters()
     empty_leg = ("", "", "")
+    leg_labels = {value: str(label) for value, label in LEG_LABELS.items()}
     for chunk in batched(values, chunk_size):
-        legs = _legs([record[0] for record in chunk]) if positions else {}
+        legs = _legs([record[0] for record in chunk], leg_labels) if positions else {}
         for record in chunk:
             variables = record[-1] if isinstance(record[-1], dict) else {}
             row = [convert(value) for convert, value in zip(converters, record[:-1], strict=True)]
