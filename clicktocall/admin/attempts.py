@@ -54,6 +54,9 @@ class CallAttemptAdmin(
     list_display_links = ["outcome_label", "requested"]
     list_filter = ["outcome", "status", "is_test", "line", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=phone", "name", "email"]
+    search_help_text = _(
+        "A number in any format (the caller's or the line's), its last 4 to 7 digits, a name or an e-mail."
+    )
     date_hierarchy = "created_at"
     list_select_related = ["line"]
     readonly_fields = [f.name for f in CallAttempt._meta.fields if f.name != "token"]

@@ -166,6 +166,7 @@ class CampaignLineAdmin(
     list_display_links = ["name", "phone_number"]
     list_filter = [StatusFilter]
     search_fields = ["phone_number", "name"]
+    search_help_text = _("A campaign's name, or its number in any format.")
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = LINE_FIELDSETS
 
