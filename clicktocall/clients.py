@@ -1,4 +1,10 @@
-"""What can be trusted about the client of a request."""
+"""What can be trusted about the client of a request, and which network it counts as.
+
+A client is its address for IPv4, and the network of ``CLICKTOCALL_IPV6_PREFIX`` bits
+(a /64 by default) for IPv6: one subscriber's line or one local network gets a whole
+/64, and picks any address in it at will. An IPv4-mapped IPv6 address
+(``::ffff:198.51.100.9``) is the IPv4 address it carries.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +22,34 @@ def _ip(text: str) -> str | None:
     elif text.count(":") == 1:  # v4:port
         text = text.split(":", 1)[0]
     try:
-        return str(ipaddress.ip_address(text))
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)
+
+
+def client_network(ip: str | None) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """The network a client address counts as: the address itself (IPv4), its /64 (IPv6)."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    prefix = address.max_prefixlen
+    if address.version == 6:
+        prefix = min(max(conf.IPV6_PREFIX, 0), prefix)
+    return ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+
+
+def client_key(ip: str | None) -> str | None:
+    """The address limits count ``ip`` under: itself (IPv4), the first address of its network (IPv6)."""
+    network = client_network(ip)
+    return str(network.network_address) if network is not None else None
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -104,6 +104,18 @@ DATABASES = {
     )
 }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several server processes share the file. A transaction takes the write lock when it
+    # begins (IMMEDIATE), so it never fails upgrading a read lock; a writer waits up to
+    # DATABASE_SQLITE_TIMEOUT seconds for the lock instead of failing with "database is
+    # locked". In WAL mode readers never wait for the writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("DATABASE_SQLITE_TIMEOUT", 20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -235,7 +247,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 CACHES = {"default": cache_from_url(os.environ.get("DJANGO_CACHE_URL", "").strip() or REDIS_URL)}
 
 CLICKTOCALL_COOLDOWN_SECONDS = env_int("CLICKTOCALL_COOLDOWN_SECONDS", 180)
-CLICKTOCALL_IP_RATE = os.environ.get("CLICKTOCALL_IP_RATE", "5/m")
+CLICKTOCALL_IP_RATE = os.environ.get("CLICKTOCALL_IP_RATE", "10/m,60/h,200/d")
 CLICKTOCALL_PHONE_RATE = os.environ.get("CLICKTOCALL_PHONE_RATE", "6/h,20/d")
 CLICKTOCALL_DAILY_CAP = env_int("CLICKTOCALL_DAILY_CAP", 2000)
 CLICKTOCALL_ALLOWED_COUNTRIES = env_list("CLICKTOCALL_ALLOWED_COUNTRIES")
