@@ -17,7 +17,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -33,7 +32,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from .processes import free_port, project_env
+from .processes import project_env, start_gunicorn, stop
 
 pytestmark = pytest.mark.postgres
 
@@ -122,46 +121,6 @@ class Deployment:
                 return connection.execute(sql.replace("%s", "?"), params).fetchall()
         with _postgres(self.database_url) as connection:
             return connection.execute(sql, params).fetchall()
-
-
-def start_gunicorn(env: dict[str, str], log_dir: Path, workers: int = WORKERS) -> tuple[subprocess.Popen, int]:
-    """Gunicorn serving the project from ``workers`` processes, once every worker has booted."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "project.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
-            "--preload", "--access-logfile", str(log_dir / "access.log"), "--access-logformat", "%(p)s %(s)s",
-            "--error-logfile", str(log_dir / "error.log"),
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        log = log_dir / "error.log"
-        booted = log.read_text().count("Booting worker") if log.exists() else 0
-        if booted >= workers:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("OPTIONS", "/outgoing")
-                if conn.getresponse().status == 200:
-                    return process, port
-            except OSError:
-                pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop(process)
-            pytest.fail("gunicorn did not start: " + (log.read_text() if log.exists() else ""))
-        time.sleep(0.1)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="module", params=["postgres-redis", "postgres", "sqlite"])
