@@ -48,8 +48,11 @@ def server(tmp_path):
     standin = TwilioStandIn(SID, TOKEN).start()
     database = tmp_path / "db.sqlite3"
     base = project_env(
-        DATABASE_URL=f"sqlite:///{database}", DJANGO_DEBUG="1", CLICKTOCALL_LOG_LEVEL="WARNING",
-        CLICKTOCALL_IP_RATE="off", CLICKTOCALL_PHONE_RATE="off",
+        DATABASE_URL=f"sqlite:///{database}",
+        DJANGO_DEBUG="1",
+        CLICKTOCALL_LOG_LEVEL="WARNING",
+        CLICKTOCALL_IP_RATE="off",
+        CLICKTOCALL_PHONE_RATE="off",
     )
     _manage(base, "migrate", "--noinput")
     _manage(base, "shell", "-c", SETUP)
