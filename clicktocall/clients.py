@@ -14,6 +14,17 @@ from django.http import HttpRequest
 
 from .conf import conf
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _address(text: str | None) -> Address | None:
+    """``text`` as an address, an IPv4-mapped IPv6 address as its IPv4 address; None if it is none."""
+    try:
+        address = ipaddress.ip_address(text or "")
+    except ValueError:
+        return None
+    return address.ipv4_mapped or address if address.version == 6 else address
+
 
 def _ip(text: str) -> str | None:
     text = text.strip()
@@ -21,28 +32,16 @@ def _ip(text: str) -> str | None:
         text = text[1 : text.index("]")]
     elif text.count(":") == 1:  # v4:port
         text = text.split(":", 1)[0]
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return str(address)
+    address = _address(text)
+    return str(address) if address is not None else None
 
 
 def client_network(ip: str | None) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     """The network a client address counts as: the address itself (IPv4), its /64 (IPv6)."""
-    if not ip:
+    address = _address(ip)
+    if address is None:
         return None
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return None
-    if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    prefix = address.max_prefixlen
-    if address.version == 6:
-        prefix = min(max(conf.IPV6_PREFIX, 0), prefix)
+    prefix = min(max(conf.IPV6_PREFIX, 0), 128) if address.version == 6 else 32
     return ipaddress.ip_network(f"{address}/{prefix}", strict=False)
 
 
