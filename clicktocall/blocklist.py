@@ -81,6 +81,16 @@ def _networks() -> list[tuple[int, str, float | None]]:
     return entries
 
 
+MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+
+
+def _unmapped(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """An entry written as IPv4-mapped IPv6 (``::ffff:203.0.113.0/120``) as the IPv4 network it names."""
+    if network.version == 6 and network.subnet_of(MAPPED):
+        return ipaddress.ip_network(f"{network.network_address.ipv4_mapped}/{network.prefixlen - 96}")
+    return network
+
+
 def network_entry(ip: str | None) -> int | None:
     """The id of an active network entry that covers the client ``ip``, or None.
 
@@ -94,7 +104,7 @@ def network_entry(ip: str | None) -> int | None:
     for pk, value, expires in _networks():
         if expires is not None and expires <= now:
             continue
-        network = ipaddress.ip_network(value, strict=False)
+        network = _unmapped(ipaddress.ip_network(value, strict=False))
         if network.version == client.version and network.overlaps(client):
             return pk
     return None

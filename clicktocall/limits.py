@@ -5,9 +5,10 @@ hit rates, count a daily cap, release a cooldown):
 
 - ``CacheStore``: a cache whose ``add`` and ``incr`` are atomic on a server that all
   processes share (Redis, Memcached). ``add`` is ``SET NX``, ``incr`` is ``INCR``.
-- ``DatabaseStore``: the ``LimitCounter`` table, each operation one atomic statement
-  (an insert that updates the existing row on conflict, only when it has expired, and
-  returns the result). PostgreSQL locks the row; SQLite serializes writers.
+- ``DatabaseStore``: the ``LimitCounter`` table, each operation one atomic statement:
+  an insert that, on conflict with the existing row, takes it over when it has expired
+  (a cooldown) or adds one to it (a counter), and returns the result. PostgreSQL locks
+  the row; SQLite serializes writers.
 
 ``CLICKTOCALL_LIMIT_STORE = "auto"`` (the default) takes the cache when it is one of
 those shared servers and the database otherwise, so a per-process cache (local memory)

@@ -76,6 +76,7 @@ def test_an_ipv4_mapped_address_is_its_ipv4_address(client, line, outbox, five_a
         ("2001:db8:1::/48", "2001:db8:1:2::1", True),
         ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
         ("198.51.100.9", "::ffff:198.51.100.9", True),
+        ("::ffff:198.51.100.0/120", "198.51.100.9", True),
         ("198.51.100.9", "198.51.100.10", False),
     ],
 )
