@@ -34,8 +34,6 @@ import pytest
 
 from .processes import project_env, start_gunicorn, stop
 
-pytestmark = pytest.mark.postgres
-
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get(
     "CLICKTOCALL_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/clicktocall_concurrency"
@@ -123,7 +121,14 @@ class Deployment:
             return connection.execute(sql, params).fetchall()
 
 
-@pytest.fixture(scope="module", params=["postgres-redis", "postgres", "sqlite"])
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("postgres-redis", marks=pytest.mark.postgres),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        "sqlite",
+    ],
+)
 def deployment(request, tmp_path_factory) -> Iterator[Deployment]:
     """A migrated database with one campaign line, served by gunicorn with several processes."""
     kind = request.param
