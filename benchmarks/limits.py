@@ -56,7 +56,10 @@ def deployments() -> list[tuple[str, dict[str, str]]]:
 def prepare(env: dict[str, str]) -> None:
     for command in (["migrate", "--noinput"], ["clicktocall_line", LINE, "--name", "Benchmark"]):
         subprocess.run(
-            [sys.executable, "manage.py", *command], cwd=ROOT, env={**os.environ, **env}, check=True,
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            check=True,
             capture_output=True,
         )
 
@@ -73,8 +76,10 @@ def main(argv: list[str] | None = None) -> None:
     success = SCENARIOS[1]
     log_path = os.path.join(tempfile.gettempdir(), "clicktocall-bench-limits.log")
     open(log_path, "w").close()
-    print(f"gunicorn: {args.web_workers} sync workers; {args.requests} accepted /outgoing requests per run, "
-          f"{args.concurrency} concurrent; {os.cpu_count()} CPUs; server log {log_path}\n")
+    print(
+        f"gunicorn: {args.web_workers} sync workers; {args.requests} accepted /outgoing requests per run, "
+        f"{args.concurrency} concurrent; {os.cpu_count()} CPUs; server log {log_path}\n"
+    )
     rows = []
     for name, env in deployments():
         prepare(env)
@@ -91,9 +96,18 @@ def main(argv: list[str] | None = None) -> None:
                     per_round = max(1, args.requests // args.rounds)
                     figures[label].merge(load(port, success, per_round, args.concurrency, args.max_seconds))
         for label, s in figures.items():
-            rows.append([name, label, s.done, s.errors, fmt(s.rps), fmt(percentile(s.latencies, 0.5) * 1000, 2),
-                         fmt(percentile(s.latencies, 0.99) * 1000, 2),
-                         "-" if label == "off" else f"{s.rps / figures['off'].rps:.2f}×"])
+            rows.append(
+                [
+                    name,
+                    label,
+                    s.done,
+                    s.errors,
+                    fmt(s.rps),
+                    fmt(percentile(s.latencies, 0.5) * 1000, 2),
+                    fmt(percentile(s.latencies, 0.99) * 1000, 2),
+                    "-" if label == "off" else f"{s.rps / figures['off'].rps:.2f}×",
+                ]
+            )
     print(table(["deployment", "limits", "requests", "errors", "req/s", "p50 ms", "p99 ms", "req/s on vs off"], rows))
 
 

@@ -76,8 +76,13 @@ def _postgres(url: str):
 
     parts = urlsplit(url)
     return psycopg.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-        password=parts.password or None, dbname=parts.path.lstrip("/"), connect_timeout=3, autocommit=True,
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password or None,
+        dbname=parts.path.lstrip("/"),
+        connect_timeout=3,
+        autocommit=True,
     )
 
 
@@ -135,8 +140,8 @@ def deployment(request, tmp_path_factory) -> Iterator[Deployment]:
     tmp = tmp_path_factory.mktemp(kind)
     if kind == "postgres-redis" and not _redis_answers():
         pytest.skip(f"Redis does not answer at {REDIS_URL}")
-    database_url = f"sqlite:///{tmp / 'db.sqlite3'}" if kind == "sqlite" else _new_postgres_database(
-        kind.replace("-", "_")
+    database_url = (
+        f"sqlite:///{tmp / 'db.sqlite3'}" if kind == "sqlite" else _new_postgres_database(kind.replace("-", "_"))
     )
     cache_url = REDIS_URL if kind == "postgres-redis" else "locmem://"  # locmem: no shared cache
     env = {"DATABASE_URL": database_url, "DJANGO_CACHE_URL": cache_url, "DJANGO_CACHE_KEY_PREFIX": uuid.uuid4().hex}
@@ -154,8 +159,12 @@ def _ask(port: int, barrier: threading.Barrier, results: list, phone: str, clien
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.connect()
     barrier.wait()
-    conn.request("POST", "/outgoing", body, {"Content-Type": "application/x-www-form-urlencoded",
-                                             "Accept": "application/json", "X-Forwarded-For": client})
+    conn.request(
+        "POST",
+        "/outgoing",
+        body,
+        {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json", "X-Forwarded-For": client},
+    )
     response = conn.getresponse()
     results.append((response.status, json.loads(response.read())))
     conn.close()
