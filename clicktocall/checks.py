@@ -156,7 +156,83 @@ def check_limits(app_configs=None, **kwargs):
                     f"CLICKTOCALL_{name} must be a whole number, 0 or more.", id="clicktocall.E103"
                 )
             )
+    try:
+        prefix_ok = 1 <= conf.IPV6_PREFIX <= 128
+    except (TypeError, ValueError):
+        prefix_ok = False
+    if not prefix_ok:
+        errors.append(
+            checks.Error(
+                "CLICKTOCALL_IPV6_PREFIX must be a prefix length from 1 to 128, "
+                f"not {conf._get('CLICKTOCALL_IPV6_PREFIX')!r}.",
+                hint="Set it to 64 (a subscriber's or a local network's block): IPv6 clients are counted by network.",
+                id="clicktocall.E104",
+            )
+        )
+    errors.extend(_check_limit_store())
     return errors
+
+
+def _check_limit_store():
+    from django.db import connections, router
+
+    from .limits import STORES, store_name
+    from .models import LimitCounter
+
+    if conf.LIMIT_STORE not in {"auto", *STORES}:
+        return [
+            checks.Error(
+                f"CLICKTOCALL_LIMIT_STORE is {conf.LIMIT_STORE!r}; it must be 'auto', 'cache' or 'database'.",
+                hint="Leave it at 'auto': the cache when it is Redis or Memcached, else the database.",
+                id="clicktocall.E105",
+            )
+        ]
+    if store_name() == "database":
+        vendor = connections[router.db_for_write(LimitCounter)].vendor
+        if vendor not in ("postgresql", "sqlite"):
+            return [
+                checks.Error(
+                    f"Cooldowns and rate counters are kept in the database, and {vendor} is not supported for them.",
+                    hint="Use PostgreSQL or SQLite, or set REDIS_URL (CACHES) so that Redis keeps them.",
+                    id="clicktocall.E106",
+                )
+            ]
+    return []
+
+
+@checks.register(deploy=True)
+def check_limits_shared(app_configs=None, **kwargs):
+    """In production, limits must be shared by every server process."""
+    from .limits import cache_backend, cache_is_shared, store_name
+
+    if store_name() == "cache" and not cache_is_shared():
+        backend = cache_backend() or "missing"
+        return [
+            checks.Error(
+                f"CLICKTOCALL_LIMIT_STORE is 'cache' but CACHES[{conf.CACHE!r}] is {backend}, which is kept per "
+                "process or changed by read-then-write: each server process would hold its own cooldowns and "
+                "rates, and simultaneous requests would each place a call.",
+                hint="Set CLICKTOCALL_LIMIT_STORE = 'auto' (the database keeps the limits), or point the cache at "
+                "Redis (REDIS_URL).",
+                id="clicktocall.E107",
+            )
+        ]
+    if cache_backend().startswith(PER_PROCESS_CACHES):
+        return [
+            checks.Error(
+                f"CACHES[{conf.CACHE!r}] is {cache_backend()}, which each server process keeps for itself: a number "
+                "or address blocked in the admin, or a line switched off, would go on being served by the other "
+                "processes until their copies expire.",
+                hint="Point the cache at Redis (REDIS_URL), or at the database "
+                "(DJANGO_CACHE_URL=db://clicktocall_cache, then manage.py createcachetable) in this project; "
+                "in a host project, set CACHES to a shared backend.",
+                id="clicktocall.E108",
+            )
+        ]
+    return []
+
+
+PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.", "django.core.cache.backends.dummy.")
 
 
 # Installation: what a host project must add, and the type of every setting.

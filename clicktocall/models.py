@@ -406,3 +406,22 @@ class StaffPhone(NormalizedPhoneNumber, models.Model):
 
     def __str__(self) -> str:
         return phone.display(self.phone_number)
+
+
+class LimitCounter(models.Model):
+    """A cooldown or a rate counter, when the limits are kept in the database.
+
+    ``key`` is a hash (see ``limits.key``): no number or address is stored in clear.
+    ``expires`` is in seconds since the epoch; an expired row counts as absent.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    count = models.BigIntegerField(default=0)
+    expires = models.FloatField(db_index=True)
+
+    class Meta:
+        verbose_name = _("limit counter")
+        verbose_name_plural = _("limit counters")
+
+    def __str__(self) -> str:
+        return self.key
