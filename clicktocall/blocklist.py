@@ -153,8 +153,10 @@ MAX_INVALID_SHOWN = 20
 def read_numbers(text: str) -> Iterator[tuple[int, str]]:
     """``(row number, first cell)`` of each non-empty row of CSV (or one-number-a-line) text.
 
-    A first row whose first cell holds no digit is a header and skipped.
+    A first row whose first cell holds no digit is a header and skipped. Raises
+    ``csv.Error`` for text the CSV reader cannot read (e.g. a field over its size limit).
     """
+    text = text.replace("\x00", "")
     sample = text[:4096]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")

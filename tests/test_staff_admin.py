@@ -413,3 +413,6 @@ def test_a_csv_import_of_numbers_counts_added_updated_and_invalid(admin_client):
     assert entries == {"+16175232338": "other", "+16175232339": "opt-out", "+12025550143": "other"}
     bad = SimpleUploadedFile("x.bin", b"\xff\xfe\x00" * 10, content_type="application/octet-stream")
     assert admin_client.post(url, {"file": bad, "reason": "other"}).status_code == 200
+    huge = SimpleUploadedFile("huge.csv", b'"' + b"1" * 200_000 + b'"\n', content_type="text/csv")
+    page = admin_client.post(url, {"file": huge, "reason": "other"}).content.decode()
+    assert "This file cannot be read as CSV" in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime, time
 
 from django import forms
@@ -151,16 +152,18 @@ class BlockEntryAdmin(PhoneSearchMixin, admin.ModelAdmin):
         result = None
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            result = blocklist.import_numbers(
-                blocklist.read_numbers(data["file"]),
-                reason=data["reason"],
-                note=data["note"],
-                expires_at=data["expires_at"],
-            )
-            messages.success(
-                request,
-                f"Imported: {result.added} added, {result.updated} updated, {result.invalid} invalid.",
-            )
+            try:
+                rows = list(blocklist.read_numbers(data["file"]))
+            except csv.Error as exc:
+                form.add_error("file", _("This file cannot be read as CSV: %(error)s.") % {"error": exc})
+            else:
+                result = blocklist.import_numbers(
+                    rows, reason=data["reason"], note=data["note"], expires_at=data["expires_at"]
+                )
+                messages.success(
+                    request,
+                    f"Imported: {result.added} added, {result.updated} updated, {result.invalid} invalid.",
+                )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
