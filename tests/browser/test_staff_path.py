@@ -14,6 +14,7 @@ import re
 
 import pytest
 
+from clicktocall import voices
 from clicktocall.models import CallAttempt, CampaignLine
 
 from .conftest import log_in_as_staff
@@ -41,6 +42,11 @@ def test_an_organizer_sets_up_a_line_tests_it_and_reads_the_results(browser, liv
     page.get_by_label("Script:", exact=True).fill(
         'Hello {{ name }}. Please save {{ park_name | "the park" }} in {{ city }}.'
     )
+    page.get_by_label("Language:", exact=True).select_option("fr-FR")
+    french = page.get_by_label("Voice:", exact=True).input_value()
+    assert voices.voices()[french].language == "fr-FR"  # the voice follows the language
+    assert page.locator("select.ctc-voice option:not([disabled])[value='Polly.Joanna']").count() == 0
+    page.get_by_label("Language:", exact=True).select_option("en-US")
     page.get_by_label("Voice:", exact=True).select_option("Polly.Matthew")
     rows = page.locator(".inline-group tr.form-row:not(.empty-form)")
     rows.nth(0).locator("input[name$='-name']").fill("Sen. Warren")

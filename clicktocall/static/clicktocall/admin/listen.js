@@ -27,6 +27,24 @@
   wrap.appendChild(note);
   row.appendChild(wrap);
 
+  // Only the voices of the chosen language are offered (each group's label ends with its code).
+  function fitVoices() {
+    if (!language) return;
+    var code = language.value, keep = null;
+    Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (group) {
+      var match = group.label.split(" \u2013 ").pop() === code;
+      group.hidden = !match;
+      Array.prototype.forEach.call(group.querySelectorAll("option"), function (option) { option.disabled = !match; });
+      if (match && !keep) keep = group.querySelector("option");
+    });
+    var chosen = select.options[select.selectedIndex];
+    if (chosen && chosen.disabled) select.value = keep ? keep.value : "";
+  }
+  if (language) {
+    language.addEventListener("change", fitVoices);
+    fitVoices();
+  }
+
   function spoken(text) {
     // {{ name | "default" }} speaks its default; {{ name }} a sample name; other variables nothing.
     return text.replace(/\{%[\s\S]*?%\}|\{#[\s\S]*?#\}/g, "").replace(/\{\{([\s\S]*?)\}\}/g, function (_, inner) {
