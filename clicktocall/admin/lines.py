@@ -32,7 +32,7 @@ LINE_FIELDSETS = [
     (
         _("What the call says"),
         {
-            "fields": ["script", "voice", "language", "script_audio_url"],
+            "fields": ["script", "language", "voice", "script_audio_url"],
             "description": _(
                 'Write {{ name }} or {{ zip }} to speak what the visitor typed, and {{ park_name | "the park" }} '
                 "for a variable the page sends, with what to say when it sends none."
