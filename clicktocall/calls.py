@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from . import callflow, guards, lifecycle, signals
 from .conf import conf
-from .exceptions import ClickToCallError
+from .exceptions import ClickToCallError, TelephonyError
 from .models import CallAttempt, CampaignLine
 from .outgoing.params import OutgoingParams
 from .telephony import CallRequest, get_backend
@@ -127,14 +127,20 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     if not line.is_active:
         return _refuse(line, params, meta, Outcome.UNCONFIGURED, CallAttempt.Outcome.INACTIVE, "line is switched off")
 
-    refusal = guards.refusal(line, params, meta)
+    taken_at = timezone.now()
+    refusal = guards.refusal(line, params, meta, taken_at)
     if refusal is not None:
         result = _refuse(line, params, meta, refusal.outcome, refusal.code, refusal.detail)
         result.retry_after = refusal.retry_after
         return result
 
     attempt = _new_attempt(line, params, meta, initial_outcome())
-    attempt.save()
+    try:
+        attempt.save()
+    except Exception:
+        # No record, no call: the request must not keep the limits it took.
+        guards.give_back(line, params.phone, meta.client_ip, taken_at)
+        raise
     return dispatch(attempt)
 
 
@@ -181,11 +187,13 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
         if raise_transient and getattr(exc, "transient", False):
             raise
         logger.warning("attempt %s: provider error: %s", attempt.pk, exc)
-        _save_failure(attempt, str(exc))
+        # The provider's refusal or absence: the client's rate stays spent, it bounds how often
+        # one client makes us ask the provider. A configuration error is on our side.
+        _save_failure(attempt, str(exc), our_side=not isinstance(exc, TelephonyError))
         return Result(Outcome.ERROR, line, attempt)
     except Exception as exc:  # a backend bug must not lose the record nor answer 500
         logger.exception("attempt %s: unexpected error placing the call", attempt.pk)
-        _save_failure(attempt, f"{exc.__class__.__name__}: {exc}")
+        _save_failure(attempt, f"{exc.__class__.__name__}: {exc}", our_side=True)
         return Result(Outcome.ERROR, line, attempt)
 
     return mark_placed(attempt, provider_call.sid, provider_call.status)
@@ -229,8 +237,13 @@ def record_placed(attempt: CallAttempt, sid: str, status: str) -> None:
         signals.call_status_changed.send(sender=CallAttempt, attempt=attempt, old_status="", new_status=status)
 
 
-def _save_failure(attempt: CallAttempt, detail: str) -> None:
-    guards.release_cooldown(attempt.line, attempt.phone)  # no call was placed: the person may try again
+def _save_failure(attempt: CallAttempt, detail: str, *, our_side: bool) -> None:
+    """Record that no call was placed, and give back the limits the request took.
+
+    ``our_side``: the call failed for a reason of ours (a bug, the queue down), not the
+    provider's, and the client's rate is given back too.
+    """
+    guards.give_back(attempt.line, attempt.phone, attempt.client_ip, attempt.created_at, client=our_side)
     attempt.outcome = CallAttempt.Outcome.ERROR
     attempt.error_detail = detail[:4000]
     try:

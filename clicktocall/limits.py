@@ -96,6 +96,16 @@ def release(name: str) -> None:
     cache().delete(name)
 
 
+def give_back(names: list[str]) -> None:
+    """Take one count off each of the counters ``names``: a request that did not happen."""
+    store = cache()
+    for name in names:
+        try:
+            store.decr(name)
+        except ValueError:  # expired meanwhile: nothing left to give back
+            pass
+
+
 def _count(name: str, timeout: int) -> int:
     store = cache()
     store.add(name, 0, timeout=timeout)
@@ -106,17 +116,21 @@ def _count(name: str, timeout: int) -> int:
         return 1
 
 
-def hit(kind: str, subject: object, rates: list[Rate]) -> int | None:
+def window_keys(kind: str, subject: object, rates: list[Rate], now: float) -> list[str]:
+    """The counters of ``subject``'s windows of ``rates`` at the time ``now``."""
+    return [key(kind, subject, rate, int(now // rate.seconds)) for rate in rates]
+
+
+def hit(kind: str, subject: object, rates: list[Rate], now: float | None = None) -> int | None:
     """Count one request of ``subject`` against ``rates`` (fixed windows).
 
     Returns None when every rate allows it, else the seconds until the window of the
     first exceeded rate ends (the ``Retry-After``).
     """
-    now = time.time()
-    for rate in rates:
-        window = int(now // rate.seconds)
-        if _count(key(kind, subject, rate, window), rate.seconds + 1) > rate.count:
-            return _retry_after((window + 1) * rate.seconds - now)
+    now = time.time() if now is None else now
+    for rate, name in zip(rates, window_keys(kind, subject, rates, now), strict=True):
+        if _count(name, rate.seconds + 1) > rate.count:
+            return _retry_after((int(now // rate.seconds) + 1) * rate.seconds - now)
     return None
 
 
@@ -127,7 +141,12 @@ def seconds_until_tomorrow(now: datetime | None = None) -> int:
     return _retry_after((midnight - now).total_seconds())
 
 
-def count_today(kind: str, subject: object, cap: int) -> int | None:
+def today_key(kind: str, subject: object, now: datetime | None = None) -> str:
+    """The counter of ``subject``'s day (the site's time zone) at the time ``now``."""
+    return key(kind, subject, timezone.localdate(now).isoformat())
+
+
+def count_today(kind: str, subject: object, cap: int, now: datetime | None = None) -> int | None:
     """Count one request of ``subject`` against a daily ``cap`` (0: no cap).
 
     Returns None while within the cap, else the seconds until midnight; a refused
@@ -135,12 +154,9 @@ def count_today(kind: str, subject: object, cap: int) -> int | None:
     """
     if cap <= 0:
         return None
-    left = seconds_until_tomorrow()
-    name = key(kind, subject, timezone.localdate().isoformat())
+    left = seconds_until_tomorrow(now)
+    name = today_key(kind, subject, now)
     if _count(name, left + 60) > cap:
-        try:
-            cache().decr(name)  # only what was let through counts towards the cap
-        except ValueError:
-            pass
+        give_back([name])  # only what was let through counts towards the cap
         return left
     return None

@@ -65,7 +65,7 @@ def enqueue(attempt: CallAttempt):
         place_attempt.enqueue(attempt.pk)
     except Exception as exc:  # the queue is down: the record stays, the visitor learns it failed
         logger.exception("attempt %s: could not queue the placement", attempt.pk)
-        _save_failure(attempt, f"could not queue the placement: {exc.__class__.__name__}: {exc}")
+        _save_failure(attempt, f"could not queue the placement: {exc.__class__.__name__}: {exc}", our_side=True)
         return Result(Outcome.ERROR, attempt.line, attempt)
     return Result(Outcome.PLACED, attempt.line, attempt)
 
@@ -138,7 +138,7 @@ def _retry_later(attempt: CallAttempt, try_number: int, exc: TelephonyError) -> 
         retry.enqueue(attempt.pk, try_number + 1)
     except Exception as enqueue_exc:
         if claim(attempt.pk):
-            _save_failure(attempt, f"{detail}; could not queue the retry: {enqueue_exc}")
+            _save_failure(attempt, f"{detail}; could not queue the retry: {enqueue_exc}", our_side=True)
             logs.log_placement(attempt, tries=try_number)
         return "error"
     return "retrying"
