@@ -184,6 +184,11 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
             # The provider's status callback came first: the call exists whatever its answer said.
             logger.warning("attempt %s: provider error, but the provider reported the call: %s", attempt.pk, exc)
             return mark_placed(attempt, *reported)
+        if getattr(exc, "ambiguous", False):
+            # The provider may have created the call: no second try, no limit given back.
+            logger.warning("attempt %s: the provider's answer did not arrive: %s", attempt.pk, exc)
+            _save_unknown(attempt, str(exc))
+            return Result(Outcome.ERROR, line, attempt)
         if raise_transient and getattr(exc, "transient", False):
             raise
         logger.warning("attempt %s: provider error: %s", attempt.pk, exc)
@@ -235,6 +240,22 @@ def record_placed(attempt: CallAttempt, sid: str, status: str) -> None:
     if first:
         attempt.status = status
         signals.call_status_changed.send(sender=CallAttempt, attempt=attempt, old_status="", new_status=status)
+
+
+def _save_unknown(attempt: CallAttempt, detail: str) -> None:
+    """Record that the call may or may not exist; its status callback settles it (``placed``).
+
+    The limits stay spent: a second request must not ring the person a second time.
+    """
+    updated = CallAttempt.objects.filter(pk=attempt.pk, status=CallAttempt.Status.NONE, provider_call_id="").update(
+        outcome=CallAttempt.Outcome.UNKNOWN, error_detail=detail[:4000], updated_at=timezone.now()
+    )
+    if updated:
+        attempt.outcome, attempt.error_detail = CallAttempt.Outcome.UNKNOWN, detail[:4000]
+    else:  # the provider's callback came in meanwhile: the call exists
+        reported = reported_call(attempt)
+        if reported is not None:
+            mark_placed(attempt, *reported)
 
 
 def _save_failure(attempt: CallAttempt, detail: str, *, our_side: bool) -> None:

@@ -175,6 +175,7 @@ class CallAttempt(models.Model):
         THROTTLED = "throttled", _("Refused: too quickly")
         BLOCKED = "blocked", _("Refused: blocked")
         ERROR = "error", _("Failed: provider or system error")
+        UNKNOWN = "unknown", _("Unknown: the provider's answer did not arrive")
 
     class Status(models.TextChoices):
         NONE = "", _("—")

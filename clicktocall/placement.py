@@ -18,9 +18,13 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
    ``CLICKTOCALL_PLACEMENT_RETRIES`` retries); after the last one, or on a permanent
    error, the attempt's outcome is ``error`` with the provider's answer as its detail.
 
+A failure after the request reached the provider (a read timeout, a connection dropped
+while waiting for its answer: ``TelephonyError.ambiguous``) is never retried: the call
+may exist, and a second try could ring the person twice. The attempt is recorded
+``unknown`` and its limits stay spent; the call's status callback settles it as placed.
 A retry finds the call already placed when the provider reported it (its status
-callback sets the attempt's status) after a failure that only looked transient, such as
-a timeout; it then records the attempt as placed instead of calling again. A worker
+callback sets the attempt's status) after a failure that only looked transient; it
+then records the attempt as placed instead of calling again. A worker
 that dies between the claim and the provider's answer leaves the attempt ``pending``:
 it is not retried, since the provider may already have placed the call.
 """

@@ -17,6 +17,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -90,6 +91,8 @@ class TwilioStandIn:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.created: list[CreateRequest] = []
+        # Seconds the Calls resource waits, after creating the call, before it answers.
+        self.reply_delay = 0.0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -118,11 +121,14 @@ class TwilioStandIn:
 
             def _json(self, status: int, payload: dict) -> None:
                 body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+                    pass
 
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 match = CALLS_PATH.match(self.path)
@@ -138,6 +144,8 @@ class TwilioStandIn:
                 sid = "CA" + secrets.token_hex(16)
                 with standin._lock:
                     standin.created.append(CreateRequest(self.path, dict(self.headers), body, form, sid))
+                if standin.reply_delay:
+                    time.sleep(standin.reply_delay)
                 return self._json(
                     201,
                     {

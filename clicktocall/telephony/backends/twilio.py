@@ -67,5 +67,28 @@ class TwilioBackend(BaseTelephonyBackend):
         except TwilioException as exc:
             raise TelephonyError(f"Twilio error: {exc}", transient=True) from exc
         except OSError as exc:  # connection refused, DNS, timeouts (requests' errors are OSErrors)
+            if sent(exc):
+                raise TelephonyError(
+                    f"Twilio did not answer: {exc.__class__.__name__}: {exc}", transient=True, ambiguous=True
+                ) from exc
             raise TelephonyError(f"Twilio unreachable: {exc.__class__.__name__}: {exc}", transient=True) from exc
         return ProviderCall(sid=created.sid, status=str(created.status or "queued"))
+
+
+def sent(exc: OSError) -> bool:
+    """Whether the request may have reached Twilio before ``exc``: then the call may exist.
+
+    A read timeout, a connection dropped while waiting for the answer, or an answer cut
+    short happen after the request was sent. A refused connection, a failed DNS look-up,
+    a connect timeout or a failed TLS handshake happen before: no call was created.
+    """
+    import requests
+    from urllib3.exceptions import ProtocolError
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(exc, (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError)):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return bool(exc.args) and isinstance(exc.args[0], ProtocolError)
+    return False
