@@ -23,6 +23,9 @@ from .telephony import CallRequest, get_backend
 
 logger = logging.getLogger("clicktocall.calls")
 
+REFUSAL_DETAIL_MAX = 1000  # characters of a refusal's reason kept on its attempt
+MINIMAL_DETAIL_MAX = 200
+
 
 class Outcome(enum.Enum):
     """What ``/outgoing`` answers; the messages are the original service's, verbatim."""
@@ -102,10 +105,25 @@ def _refuse(
 ) -> Result:
     attempt = None
     if line is not None:
-        attempt = _new_attempt(line, params, meta, code, detail)
+        attempt = _new_attempt(line, params, meta, code, detail[:REFUSAL_DETAIL_MAX])
+        if not guards.keeps_details(meta.client_ip):
+            _minimize(attempt)
         attempt.save()
     logger.debug("refused %s: %s", code, detail)
     return Result(outcome, line, attempt)
+
+
+def _minimize(attempt: CallAttempt) -> None:
+    """Keep only what counts the refusal: the line, number, address, outcome and a short reason.
+
+    The record of a refused request from an address that sent more than its hourly share
+    of them (``CLICKTOCALL_REFUSED_RECORDS_PER_HOUR``): a flood of them cannot make the
+    database grow by more than a few hundred bytes each.
+    """
+    attempt.name = attempt.email = attempt.user_agent = attempt.referrer = ""
+    attempt.variables, attempt.submitted = {}, {}
+    note = f"details not kept: over {conf.REFUSED_RECORDS_PER_HOUR} refused requests from the address this hour; "
+    attempt.error_detail = (note + attempt.error_detail)[:MINIMAL_DETAIL_MAX]
 
 
 def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:

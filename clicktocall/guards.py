@@ -114,6 +114,20 @@ def give_back(line: CampaignLine, phone: str, client_ip: str | None, at: datetim
         logger.exception("could not give back the limits taken for line %s", line.pk)
 
 
+def keeps_details(client_ip: str | None) -> bool:
+    """Whether a refused request from ``client_ip`` may store its details: the first
+    ``CLICKTOCALL_REFUSED_RECORDS_PER_HOUR`` of an address in an hour may, later ones store
+    a minimal record. With the cache down, records are minimal."""
+    per_hour = conf.REFUSED_RECORDS_PER_HOUR
+    if per_hour <= 0:
+        return False
+    try:
+        return limits.hit("refused", client_ip or "unknown", [limits.Rate(per_hour, 3600)]) is None
+    except Exception as exc:
+        logger.warning("could not count the refused requests of an address: %s", exc.__class__.__name__)
+        return False
+
+
 def _rates(text: str) -> list[limits.Rate]:
     try:
         return limits.parse_rates(text)

@@ -31,7 +31,11 @@ URL_MAX = 2048
 EXTRA_MAX_KEYS = 50
 EXTRA_KEY_MAX = 64
 EXTRA_VALUE_MAX = 1024
-SUBMITTED_VALUE_MAX = 2048
+# What one attempt stores of the parameters: the variables (extra parameters and data),
+# and the raw values of the others, each bounded in JSON-encoded bytes.
+VARIABLES_MAX_BYTES = 8192
+SUBMITTED_MAX_BYTES = 4096
+SUBMITTED_VALUE_MAX = 256
 # Characters no database stores in text or JSON: NUL (PostgreSQL) and lone UTF-16
 # surrogates (not UTF-8 at all; JSON's "\ud800" escape produces them).
 UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
@@ -215,7 +219,7 @@ def storable(value: Any) -> bool:
 
 def validate(submitted: dict[str, Any], body_problem: str | None = None) -> OutgoingParams:
     """Validate merged parameters; every problem is recorded, none raised."""
-    p = OutgoingParams(submitted=_keepable(submitted))
+    p = OutgoingParams()
     problems = p.problems
     if body_problem:
         problems["body"] = body_problem
@@ -297,6 +301,7 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
             problems[key[:EXTRA_KEY_MAX]] = "too long"
         elif text:
             variables[key] = text
+    stored = set(variables)  # parameters kept as variables are not kept a second time
 
     data = submitted.get("data")
     if isinstance(data, str):
@@ -320,7 +325,12 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
             problems["data"] = f"larger than {DATA_MAX_BYTES} bytes"
         else:
             variables.update({str(k): v for k, v in data.items()})
+            stored.add("data")
+    if len(json.dumps(variables)) > VARIABLES_MAX_BYTES:
+        problems["variables"] = f"larger than {VARIABLES_MAX_BYTES} bytes in all"
+        variables, stored = {}, set()
     p.variables = variables
+    p.submitted = _keepable(submitted, stored)
     p.problems = {_printable(k): _printable(v) for k, v in problems.items()}
     return p
 
@@ -335,10 +345,16 @@ def _storable_copy(text: str) -> str:
     return UNSTORABLE_RE.sub("\ufffd", text)
 
 
-def _keepable(submitted: dict[str, Any]) -> dict[str, Any]:
-    """The raw parameters in a form that can be stored: bounded, JSON-safe."""
+def _keepable(submitted: dict[str, Any], stored: set[str]) -> dict[str, Any]:
+    """The raw parameters not ``stored`` as variables, in a form that can be stored.
+
+    JSON-safe, each value at most ``SUBMITTED_VALUE_MAX`` characters, the parameters with a
+    meaning of their own first, and at most ``SUBMITTED_MAX_BYTES`` in all.
+    """
     kept: dict[str, Any] = {}
-    for key, value in list(submitted.items())[: EXTRA_MAX_KEYS + len(KNOWN)]:
+    size = 2
+    keys = sorted((key for key in submitted if key not in stored), key=lambda key: key not in KNOWN)
+    for key, value in ((key, submitted[key]) for key in keys):
         if hasattr(value, "read"):
             value = f"<file {getattr(value, 'name', '')!s:.100}>"
         elif isinstance(value, float) and not math.isfinite(value):
@@ -349,5 +365,9 @@ def _keepable(submitted: dict[str, Any]) -> dict[str, Any]:
             if len(value) > SUBMITTED_VALUE_MAX:
                 value = value[:SUBMITTED_VALUE_MAX] + "…"
             value = _storable_copy(value)
-        kept[_storable_copy(str(key)[:EXTRA_KEY_MAX])] = value
+        key = _storable_copy(str(key)[:EXTRA_KEY_MAX])
+        size += len(json.dumps({key: value}))  # the entry, its separator in place of the braces
+        if size > SUBMITTED_MAX_BYTES:
+            break
+        kept[key] = value
     return kept
