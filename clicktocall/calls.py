@@ -159,7 +159,16 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         # No record, no call: the request must not keep the limits it took.
         guards.give_back(line, params.phone, meta.client_ip, taken_at)
         raise
-    return dispatch(attempt)
+    try:
+        return dispatch(attempt)
+    except Exception as exc:  # a bug of ours before the call was handed over: no call, nothing spent
+        logger.exception("attempt %s: could not hand the call over", attempt.pk)
+        if (
+            attempt.outcome in (CallAttempt.Outcome.QUEUED, CallAttempt.Outcome.PENDING)
+            and not attempt.provider_call_id
+        ):
+            _save_failure(attempt, f"{exc.__class__.__name__}: {exc}", our_side=True)
+        return Result(Outcome.ERROR, line, attempt)
 
 
 def initial_outcome() -> str:

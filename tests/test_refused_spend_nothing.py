@@ -12,6 +12,7 @@ from clicktocall.exceptions import TelephonyError
 from clicktocall.models import CallAttempt
 
 from .contract import ERROR, INVALID, PLACED, THROTTLED, VALID, message
+from .test_placement import UnavailableQueue
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +77,15 @@ def test_a_call_not_placed_for_a_reason_of_ours_gives_every_limit_back(client, l
     assert message(client.get("/outgoing", VALID)) == ERROR
     assert message(client.get("/outgoing", VALID)) == PLACED
     assert list(CallAttempt.objects.order_by("pk").values_list("outcome", flat=True)) == ["error", "placed"]
+
+
+def test_a_queue_that_cannot_be_written_gives_every_limit_back(client, line, outbox, tight):
+    tight.CLICKTOCALL_PLACEMENT = "queued"
+    tight.TASKS = {"default": {"BACKEND": f"{UnavailableQueue.__module__}.UnavailableQueue"}}
+    assert message(client.get("/outgoing", VALID)) == ERROR
+    # Not "calling too quickly": nothing was spent by the first try.
+    assert message(client.get("/outgoing", VALID)) == ERROR
+    assert list(CallAttempt.objects.values_list("outcome", flat=True)) == ["error", "error"]
 
 
 def test_a_provider_refusal_gives_back_the_number_limits_not_the_client_rate(client, line, outbox, failures, tight):
