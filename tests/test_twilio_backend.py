@@ -155,13 +155,14 @@ SENT_THEN_LOST = [
         id="connection-dropped-while-waiting",
     ),
     pytest.param(requests.exceptions.ChunkedEncodingError("answer cut short"), id="answer-cut-short"),
+    pytest.param({"json": twilio_error(504, 20504, "Gateway Timeout"), "status": 504}, id="gateway-timeout"),
 ]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("error", SENT_THEN_LOST)
 def test_an_answer_lost_after_the_request_was_sent_is_unknown_not_failed(client, line, twilio, limits, error):
-    twilio.add(responses.POST, CALLS, body=error)
+    twilio.add(responses.POST, CALLS, **(error if isinstance(error, dict) else {"body": error}))
     assert message(client.get("/outgoing", VALID)) == ERROR
     attempt = CallAttempt.objects.get()
     assert attempt.outcome == "unknown" and attempt.error_detail.startswith("Twilio did not answer")

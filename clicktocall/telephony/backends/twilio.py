@@ -17,6 +17,7 @@ logger = logging.getLogger("clicktocall.telephony.twilio")
 
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 REQUEST_TIMEOUT = 10  # seconds for the HTTP request to the Calls resource
+GATEWAY_TIMEOUT = 504
 
 
 class TwilioBackend(BaseTelephonyBackend):
@@ -59,10 +60,13 @@ class TwilioBackend(BaseTelephonyBackend):
             created = client.calls.create(**self.call_parameters(call))
         except TwilioRestException as exc:
             transient = exc.status >= 500 or exc.status == 429
+            ambiguous = exc.status == GATEWAY_TIMEOUT  # a proxy gave up waiting: Twilio may have created it
             raise TelephonyError(
-                f"Twilio refused the call: HTTP {exc.status}, code {exc.code}: {exc.msg}",
+                f"Twilio {'did not answer' if ambiguous else 'refused the call'}: "
+                f"HTTP {exc.status}, code {exc.code}: {exc.msg}",
                 transient=transient,
                 status=exc.status,
+                ambiguous=ambiguous,
             ) from exc
         except TwilioException as exc:
             raise TelephonyError(f"Twilio error: {exc}", transient=True) from exc
