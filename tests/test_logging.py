@@ -121,11 +121,3 @@ def test_the_console_transcript_of_a_call_keeps_the_visitor_out_of_the_log(setti
     assert "console telephony: would call +1617***2338" in output
     assert "Ada Lovelace" not in output and "02113" not in output
 
-
-def test_the_console_transcript_is_there_at_debug(settings, client, line, caplog):
-    settings.CLICKTOCALL_TELEPHONY_BACKEND = "console"
-    line.script = "Hello {{ name }}."
-    line.save()
-    with caplog.at_level(logging.DEBUG, logger="clicktocall.telephony.console"):
-        client.post("/outgoing", {"phone": "+1 617 523 2338", "campaign_line": "+18559299898", "name": "Ada"})
-    assert 'Says: "Hello Ada."' in caplog.text
