@@ -10,7 +10,7 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
    a redelivery, two workers) never places a second call for one attempt;
 2. checks again that the line is on and the number not blocked (staff may have switched
    the line off, or the person opted out, while the call waited): if not, the attempt is
-   recorded ``inactive`` or ``blocked`` and no call is placed;
+   recorded ``inactive`` or ``blocked``, no call is placed and its limits are given back;
 3. asks the telephony backend to place the call;
 4. on a transient provider error (``TelephonyError.transient``), hands the attempt back
    (``queued``) and enqueues a retry after a backoff that doubles each time
@@ -38,7 +38,7 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
-from . import blocklist, logs
+from . import blocklist, guards, logs
 from .conf import conf
 from .exceptions import TelephonyError
 from .models import CallAttempt
@@ -94,6 +94,7 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         return "already placed"
     refused = _refused_meanwhile(attempt)
     if refused is not None:
+        guards.give_back(attempt.line, attempt.phone, attempt.client_ip, attempt.created_at)  # no call
         outcome, detail = refused
         CallAttempt.objects.filter(pk=attempt_id, outcome=CallAttempt.Outcome.PENDING).update(
             outcome=outcome, error_detail=detail, updated_at=timezone.now()

@@ -12,7 +12,7 @@ from clicktocall.exceptions import TelephonyError
 from clicktocall.models import CallAttempt
 
 from .contract import ERROR, INVALID, PLACED, THROTTLED, VALID, message
-from .test_placement import UnavailableQueue
+from .test_placement import DATABASE_BACKEND, UnavailableQueue, run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +86,22 @@ def test_a_queue_that_cannot_be_written_gives_every_limit_back(client, line, out
     # Not "calling too quickly": nothing was spent by the first try.
     assert message(client.get("/outgoing", VALID)) == ERROR
     assert list(CallAttempt.objects.values_list("outcome", flat=True)) == ["error", "error"]
+
+
+def test_a_queued_call_not_placed_because_the_line_was_switched_off_gives_its_limits_back(client, line, outbox, tight):
+    tight.CLICKTOCALL_PLACEMENT = "queued"
+    tight.CLICKTOCALL_PLACEMENT_BACKOFF = 0
+    tight.TASKS = DATABASE_BACKEND
+    assert message(client.get("/outgoing", VALID)) == PLACED
+    line.is_active = False
+    line.save()
+    run_worker()
+    line.is_active = True
+    line.save()
+    assert message(client.get("/outgoing", VALID)) == PLACED
+    run_worker()
+    assert list(CallAttempt.objects.order_by("pk").values_list("outcome", flat=True)) == ["inactive", "placed"]
+    assert len(outbox) == 1
 
 
 def test_a_provider_refusal_gives_back_the_number_limits_not_the_client_rate(client, line, outbox, failures, tight):
