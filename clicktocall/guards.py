@@ -6,6 +6,10 @@ lines, and the line's daily cap. The accepted path costs no database query: the 
 blocklist is read in the query that finds the line (``annotate()``), the network
 blocklist and every counter live in the cache. A refusal may query more.
 
+A request whose call does not happen gives back what it took (``give_back()``), and the
+refused requests of one address keep their details only up to an hourly share
+(``keeps_details()``).
+
 Also here: which destinations a line may call (``destination_problem()``), the guard
 against toll fraud.
 """
