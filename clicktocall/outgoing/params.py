@@ -301,7 +301,7 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
             problems[key[:EXTRA_KEY_MAX]] = "too long"
         elif text:
             variables[key] = text
-    stored = set(variables)  # parameters kept as variables are not kept a second time
+    stored = set(variables)  # parameters kept elsewhere on the attempt are not kept a second time
 
     data = submitted.get("data")
     if isinstance(data, str):
@@ -330,6 +330,8 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
         problems["variables"] = f"larger than {VARIABLES_MAX_BYTES} bytes in all"
         variables, stored = {}, set()
     p.variables = variables
+    # The name and email, when valid, have columns of their own.
+    stored |= {key for key in ("name", "email") if getattr(p, key) and key not in problems}
     p.submitted = _keepable(submitted, stored)
     p.problems = {_printable(k): _printable(v) for k, v in problems.items()}
     return p
