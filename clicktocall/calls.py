@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import DatabaseError
 from django.urls import reverse
@@ -283,6 +284,38 @@ def _save_unknown(attempt: CallAttempt, detail: str) -> None:
         reported = reported_call(attempt)
         if reported is not None:
             mark_placed(attempt, *reported)
+
+
+SETTLE_MARGIN = timedelta(minutes=1)  # around an attempt's times, for the provider's clock
+
+
+def settle(attempt: CallAttempt) -> str:
+    """Look an ``unknown`` attempt's call up at the provider, and record what it finds.
+
+    Found: the attempt is ``placed`` with the call's id. None created: the attempt is
+    ``error`` and its limits are given back as for a provider failure. Returns the
+    attempt's outcome; raises ``TelephonyError`` when the provider cannot tell, and
+    ``NotImplementedError`` when the backend cannot look calls up.
+    """
+    request = CallRequest(to=attempt.phone, from_=attempt.line.phone_number, attempt_token=attempt.token)
+    found = get_backend().find_call(request, attempt.created_at - SETTLE_MARGIN, attempt.updated_at + SETTLE_MARGIN)
+    unsettled = CallAttempt.objects.filter(
+        pk=attempt.pk, outcome=CallAttempt.Outcome.UNKNOWN, provider_call_id="", status=CallAttempt.Status.NONE
+    )
+    if found is not None:
+        if CallAttempt.objects.filter(provider_call_id=found.sid).exclude(pk=attempt.pk).exists():
+            raise TelephonyError(f"the provider's call {found.sid} belongs to another attempt")
+        if unsettled.exists():
+            logger.warning("attempt %s: the provider created call %s after all", attempt.pk, found.sid)
+            mark_placed(attempt, found.sid, found.status)
+    elif unsettled.update(
+        outcome=CallAttempt.Outcome.ERROR,
+        error_detail=f"{attempt.error_detail}; the provider created no call"[:4000],
+        updated_at=timezone.now(),
+    ):
+        guards.give_back(attempt.line, attempt.phone, attempt.client_ip, attempt.created_at, client=False)
+    attempt.refresh_from_db(fields=["outcome", "provider_call_id", "status", "error_detail"])
+    return attempt.outcome
 
 
 def _save_failure(attempt: CallAttempt, detail: str, *, our_side: bool) -> None:

@@ -7,8 +7,11 @@ settles the attempt as placed.
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 import requests
+from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from clicktocall.models import CallAttempt
@@ -78,3 +81,29 @@ def test_a_refused_connection_is_still_a_clean_failure(live_server, twilio, line
     # No call was created: the cooldown is given back, the person may try again at once.
     assert ask(live_server) == ERROR
     assert list(CallAttempt.objects.values_list("outcome", flat=True)) == ["error", "error"]
+
+
+def settle(older_than: str = "0") -> str:
+    out = StringIO()
+    call_command("clicktocall_settle", "--older-than", older_than, stdout=out)
+    return out.getvalue()
+
+
+def test_a_look_up_at_the_provider_settles_an_unknown_attempt_as_placed(live_server, late, line, limits):
+    assert ask(live_server) == ERROR
+    assert "Settled 0 as placed, 0 as failed; 0 left unknown." in settle("3600")  # not old enough yet
+    assert "Settled 1 as placed" in settle()
+    attempt = CallAttempt.objects.get()
+    assert (attempt.outcome, attempt.provider_call_id) == ("placed", late.created[0].sid)
+    assert ask(live_server) == THROTTLED and len(late.created) == 1  # the cooldown still holds
+
+
+def test_a_look_up_that_finds_no_call_fails_the_attempt_and_gives_its_limits_back(live_server, late, line, limits):
+    late.creates_calls = False  # Twilio lost the request after all
+    assert ask(live_server) == ERROR
+    assert ask(live_server) == THROTTLED  # unknown: the cooldown holds
+    assert "0 as placed, 1 as failed" in settle()
+    attempt = CallAttempt.objects.order_by("pk").first()
+    assert attempt.outcome == "error" and attempt.error_detail.endswith("the provider created no call")
+    late.creates_calls, late.reply_delay = True, 0
+    assert ask(live_server) == PLACED  # the person may ask again

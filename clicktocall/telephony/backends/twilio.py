@@ -7,6 +7,7 @@ settings, so ``override_settings`` and ``TWILIO_API_BASE_URL`` (a stand-in serve
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from ...conf import conf
@@ -18,6 +19,7 @@ logger = logging.getLogger("clicktocall.telephony.twilio")
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 REQUEST_TIMEOUT = 10  # seconds for the HTTP request to the Calls resource
 GATEWAY_TIMEOUT = 504
+LOOKUP_LIMIT = 50  # the most recent calls between two numbers that a look-up reads
 
 
 class TwilioBackend(BaseTelephonyBackend):
@@ -77,6 +79,25 @@ class TwilioBackend(BaseTelephonyBackend):
                 ) from exc
             raise TelephonyError(f"Twilio unreachable: {exc.__class__.__name__}: {exc}", transient=True) from exc
         return ProviderCall(sid=created.sid, status=str(created.status or "queued"))
+
+    def find_call(self, call: CallRequest, created_from: datetime, created_until: datetime) -> ProviderCall | None:
+        """Twilio's call to ``call.to`` from ``call.from_`` created between the two times.
+
+        Twilio's list of calls is filtered by number, not by the webhook URLs that name the
+        attempt: the times tell the attempt's call from others between the same numbers
+        (the cooldown keeps those minutes apart). Two matching calls cannot be told apart.
+        """
+        from twilio.base.exceptions import TwilioException
+
+        client = self.get_client()
+        try:
+            found = client.calls.list(to=call.to, from_=call.from_, limit=LOOKUP_LIMIT)
+        except (TwilioException, OSError) as exc:
+            raise TelephonyError(f"Twilio look-up failed: {exc.__class__.__name__}: {exc}", transient=True) from exc
+        matches = [c for c in found if c.date_created and created_from <= c.date_created <= created_until]
+        if len(matches) > 1:
+            raise TelephonyError(f"Twilio look-up: {len(matches)} calls match, cannot tell which is the attempt's")
+        return ProviderCall(sid=matches[0].sid, status=str(matches[0].status or "queued")) if matches else None
 
 
 def sent(exc: OSError) -> bool:
