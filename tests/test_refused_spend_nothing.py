@@ -88,6 +88,7 @@ def test_a_queue_that_cannot_be_written_gives_every_limit_back(client, line, out
     assert list(CallAttempt.objects.values_list("outcome", flat=True)) == ["error", "error"]
 
 
+@pytest.mark.django_db(transaction=True)  # the task worker closes the database connection, as it does when deployed
 def test_a_queued_call_not_placed_because_the_line_was_switched_off_gives_its_limits_back(client, line, outbox, tight):
     tight.CLICKTOCALL_PLACEMENT = "queued"
     tight.CLICKTOCALL_PLACEMENT_BACKOFF = 0
