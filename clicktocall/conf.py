@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_DAILY_CAP": 2000,
     "CLICKTOCALL_ALLOWED_COUNTRIES": [],
     "CLICKTOCALL_BLOCKLIST_CACHE_SECONDS": 300,
+    "CLICKTOCALL_REFUSED_RECORDS_PER_HOUR": 100,
     # Placement off the request path, and logs
     "CLICKTOCALL_PLACEMENT": "direct",
     "CLICKTOCALL_PLACEMENT_RETRIES": 4,
@@ -137,6 +138,11 @@ class Settings:
     @property
     def BLOCKLIST_CACHE_SECONDS(self) -> int:
         return int(self._get("CLICKTOCALL_BLOCKLIST_CACHE_SECONDS"))
+
+    @property
+    def REFUSED_RECORDS_PER_HOUR(self) -> int:
+        """Refused requests per client address and hour whose attempts keep their details."""
+        return int(self._get("CLICKTOCALL_REFUSED_RECORDS_PER_HOUR"))
 
     @property
     def PLACEMENT(self) -> str:

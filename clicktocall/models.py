@@ -162,6 +162,7 @@ class CallAttempt(models.Model):
         THROTTLED = "throttled", _("Refused: too quickly")
         BLOCKED = "blocked", _("Refused: blocked")
         ERROR = "error", _("Failed: provider or system error")
+        UNKNOWN = "unknown", _("Unknown: the provider's answer did not arrive")
 
     class Status(models.TextChoices):
         NONE = "", _("—")
@@ -187,7 +188,7 @@ class CallAttempt(models.Model):
         _("submitted parameters"),
         default=dict,
         blank=True,
-        help_text=_("The raw parameters as received, kept when a request is refused."),
+        help_text=_("The raw values of the parameters not kept elsewhere on the attempt (bounded)."),
     )
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)

@@ -10,7 +10,7 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
    a redelivery, two workers) never places a second call for one attempt;
 2. checks again that the line is on and the number not blocked (staff may have switched
    the line off, or the person opted out, while the call waited): if not, the attempt is
-   recorded ``inactive`` or ``blocked`` and no call is placed;
+   recorded ``inactive`` or ``blocked``, no call is placed and its limits are given back;
 3. asks the telephony backend to place the call;
 4. on a transient provider error (``TelephonyError.transient``), hands the attempt back
    (``queued``) and enqueues a retry after a backoff that doubles each time
@@ -18,9 +18,13 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
    ``CLICKTOCALL_PLACEMENT_RETRIES`` retries); after the last one, or on a permanent
    error, the attempt's outcome is ``error`` with the provider's answer as its detail.
 
+A failure after the request reached the provider (a read timeout, a connection dropped
+while waiting for its answer: ``TelephonyError.ambiguous``) is never retried: the call
+may exist, and a second try could ring the person twice. The attempt is recorded
+``unknown`` and its limits stay spent; the call's status callback settles it as placed.
 A retry finds the call already placed when the provider reported it (its status
-callback sets the attempt's status) after a failure that only looked transient, such as
-a timeout; it then records the attempt as placed instead of calling again. A worker
+callback sets the attempt's status) after a failure that only looked transient; it
+then records the attempt as placed instead of calling again. A worker
 that dies between the claim and the provider's answer leaves the attempt ``pending``:
 it is not retried, since the provider may already have placed the call.
 """
@@ -34,7 +38,7 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
-from . import blocklist, logs
+from . import blocklist, guards, logs
 from .conf import conf
 from .exceptions import TelephonyError
 from .models import CallAttempt
@@ -65,7 +69,7 @@ def enqueue(attempt: CallAttempt):
         place_attempt.enqueue(attempt.pk)
     except Exception as exc:  # the queue is down: the record stays, the visitor learns it failed
         logger.exception("attempt %s: could not queue the placement", attempt.pk)
-        _save_failure(attempt, f"could not queue the placement: {exc.__class__.__name__}: {exc}")
+        _save_failure(attempt, f"could not queue the placement: {exc.__class__.__name__}: {exc}", our_side=True)
         return Result(Outcome.ERROR, attempt.line, attempt)
     return Result(Outcome.PLACED, attempt.line, attempt)
 
@@ -90,6 +94,7 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         return "already placed"
     refused = _refused_meanwhile(attempt)
     if refused is not None:
+        guards.give_back(attempt.line, attempt.phone, attempt.client_ip, attempt.created_at)  # no call
         outcome, detail = refused
         CallAttempt.objects.filter(pk=attempt_id, outcome=CallAttempt.Outcome.PENDING).update(
             outcome=outcome, error_detail=detail, updated_at=timezone.now()
@@ -138,7 +143,7 @@ def _retry_later(attempt: CallAttempt, try_number: int, exc: TelephonyError) -> 
         retry.enqueue(attempt.pk, try_number + 1)
     except Exception as enqueue_exc:
         if claim(attempt.pk):
-            _save_failure(attempt, f"{detail}; could not queue the retry: {enqueue_exc}")
+            _save_failure(attempt, f"{detail}; could not queue the retry: {enqueue_exc}", our_side=True)
             logs.log_placement(attempt, tries=try_number)
         return "error"
     return "retrying"

@@ -31,6 +31,7 @@ REFUSALS = [
     CallAttempt.Outcome.THROTTLED,
     CallAttempt.Outcome.BLOCKED,
     CallAttempt.Outcome.ERROR,
+    CallAttempt.Outcome.UNKNOWN,
 ]
 
 #: The longest range a stats page covers, in days.

@@ -253,6 +253,7 @@ CLICKTOCALL_IP_RATE = os.environ.get("CLICKTOCALL_IP_RATE", "10/m,60/h,200/d")
 CLICKTOCALL_PHONE_RATE = os.environ.get("CLICKTOCALL_PHONE_RATE", "6/h,20/d")
 CLICKTOCALL_DAILY_CAP = env_int("CLICKTOCALL_DAILY_CAP", 2000)
 CLICKTOCALL_ALLOWED_COUNTRIES = env_list("CLICKTOCALL_ALLOWED_COUNTRIES")
+CLICKTOCALL_REFUSED_RECORDS_PER_HOUR = env_int("CLICKTOCALL_REFUSED_RECORDS_PER_HOUR", 100)
 
 # Admin login throttling (django-axes): an address that fails AXES_FAILURE_LIMIT times
 # is locked out for AXES_COOLOFF_MINUTES; the address is read like /outgoing reads it.

@@ -43,7 +43,7 @@ def test_line_stats_counts_outcomes_targets_and_days(seeded):
     start, end = default_range(30, TODAY)
     stats = line_stats(seeded, start, end)
     assert (stats.requests, stats.placed, stats.answered, stats.connected) == (5, 3, 2, 2)
-    assert stats.refused == {"invalid": 1, "inactive": 0, "throttled": 1, "blocked": 0, "error": 0}
+    assert stats.refused == {"invalid": 1, "inactive": 0, "throttled": 1, "blocked": 0, "error": 0, "unknown": 0}
     assert stats.refused_total == 2
     assert stats.call_seconds == 210
     assert len(stats.days) == 30 and stats.days[0].date == start and stats.days[-1].date == TODAY

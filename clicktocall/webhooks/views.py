@@ -96,15 +96,19 @@ def _record_call_status(request: HttpRequest, attempt: CallAttempt) -> str | Non
     return status
 
 
+UNSETTLED_OUTCOMES = {CallAttempt.Outcome.ERROR, CallAttempt.Outcome.UNKNOWN}
+
+
 def _recover(request: HttpRequest, attempt: CallAttempt) -> None:
-    """A call recorded as failed that the provider reports all the same is placed.
+    """A call recorded as unknown or failed that the provider reports all the same is placed.
 
     The provider can create the call and still fail to answer our request for it (a
-    timeout); the attempt was then recorded as failed. A signed request about the call
-    proves it exists: the person must not be hung up on when they answer.
+    timeout); the attempt was then recorded as ``unknown`` (or ``error``). A signed
+    request about the call proves it exists: the person must not be hung up on when
+    they answer.
     """
     call_sid = request.POST.get("CallSid", "")
-    if attempt.outcome == CallAttempt.Outcome.ERROR and call_sid and not attempt.provider_call_id:
+    if attempt.outcome in UNSETTLED_OUTCOMES and call_sid and not attempt.provider_call_id:
         logger.warning("attempt %s: recorded as failed, but the provider reports call %s", attempt.pk, call_sid)
         calls.mark_placed(attempt, call_sid[:64], request.POST.get("CallStatus", ""))
 
