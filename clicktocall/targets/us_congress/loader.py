@@ -286,9 +286,7 @@ def _float(value: Any) -> float | None:
 
 
 def seat(member: dict[str, Any]) -> str:
-    return (
-        f"{member['state']}-senate" if member["chamber"] == "senate" else f"{member['state']}-{member['district']:02d}"
-    )
+    return seat_code(member["chamber"], member["state"], member["district"])
 
 
 def check(release: Release, vacant: set[str]) -> list[str]:
