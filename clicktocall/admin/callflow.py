@@ -116,7 +116,7 @@ class CallFlowLineAdminMixin:
             raise PermissionDenied
         given = {k: str(v)[:200] for k, v in request.GET.items()}
         variables = sample_variables(line, given)
-        targets = callflow.active_targets(line)
+        targets = callflow.CallFlow.for_line(line, variables, "preview").targets
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
             "opts": self.model._meta,  # type: ignore[attr-defined]

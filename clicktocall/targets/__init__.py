@@ -21,7 +21,16 @@ SOURCES = {
     "us-congress": "clicktocall.targets.us_congress.source.CongressTargets",
 }
 
-__all__ = ["Office", "Resolution", "ResolvedTarget", "TargetSource", "get_source", "request_problems", "resolve"]
+__all__ = [
+    "Office",
+    "Resolution",
+    "ResolvedTarget",
+    "TargetSource",
+    "get_source",
+    "request_problems",
+    "resolve",
+    "with_zip",
+]
 
 
 def get_source(line: CampaignLine) -> TargetSource:
@@ -36,3 +45,11 @@ def resolve(line: CampaignLine, variables: Mapping[str, Any], *, seed: str = "")
 def request_problems(line: CampaignLine, variables: Mapping[str, Any]) -> dict[str, str]:
     """What makes a request bad input for the line's source (e.g. a malformed ZIP code); no query."""
     return get_source(line).request_problems(variables)
+
+
+def with_zip(variables: Any, zip_code: str) -> dict[str, Any]:
+    """An attempt's variables with the ZIP code the caller keyed in, which replaces the location the page sent."""
+    from .us_congress.location import KEYS
+
+    kept = {k: v for k, v in variables.items() if k not in KEYS} if isinstance(variables, dict) else {}
+    return {**kept, "zip": zip_code}
