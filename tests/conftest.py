@@ -148,3 +148,20 @@ def _cache_isolation(settings):
     for cache in caches.all(initialized_only=True):
         cache.clear()
     yield
+
+
+@pytest.fixture(scope="session")
+def _us_data_session(django_db_setup, django_db_blocker):
+    """The shipped US Congress data, loaded once per test database (committed)."""
+    from clicktocall.targets.us_congress import loader
+
+    with django_db_blocker.unblock():
+        loader.current()
+
+
+@pytest.fixture
+def us_data(_us_data_session, db):
+    """The US Congress dataset (loaded again after a transactional test emptied the tables)."""
+    from clicktocall.targets.us_congress import loader
+
+    return loader.current()
