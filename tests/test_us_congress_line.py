@@ -9,12 +9,14 @@ import pytest
 from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from clicktocall.models import CampaignLine, CongressDataset
 from clicktocall.targets.us_congress import checks as us_checks
 
+from .conftest import line_form
 from .contract import LINE
-from .us_congress import congress_line
+from .us_congress import LYNCH_DC, WARREN_DC, congress_line
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +88,50 @@ def test_checks_say_the_data_is_stale_when_the_120th_congress_has_started(us_dat
     assert "the term of 472 member(s) has ended" in warning.msg
     monkeypatch.setattr(us_checks.timezone, "localdate", lambda: dt.date(2026, 6, 16))
     assert us_checks.check_us_congress_data() == []
+
+
+# The line's page
+
+
+def test_the_lines_page_shows_the_data_and_links_the_look_up(admin_client, us_data):
+    line = congress_line()
+    page = admin_client.get(reverse("admin:clicktocall_campaignline_change", args=[line.pk])).content.decode()
+    assert f"version {us_data.version}, released {us_data.released}" in page
+    assert reverse("admin:clicktocall_campaignline_target_lookup", args=[line.pk]) in page
+    assert 'name="congress_chambers"' in page and 'name="caller_id"' in page
+
+
+def test_the_look_up_box_shows_whom_a_call_would_connect_to(admin_client, us_data):
+    line = congress_line(congress_order=CampaignLine.ChamberOrder.HOUSE_FIRST)
+    url = reverse("admin:clicktocall_campaignline_target_lookup", args=[line.pk])
+    page = admin_client.get(url, {"zip": "02113"}).content.decode()
+    names = ["Representative Stephen F. Lynch", "Senator Elizabeth Warren", "Senator Edward J. Markey"]
+    assert [page.index(name) for name in names] == sorted(page.index(name) for name in names)
+    assert f"{LYNCH_DC} (Washington, DC)" in page and "America/New_York" in page
+    nobody = admin_client.get(url, {"zip": "00000"}).content.decode()
+    assert "Nobody" in nobody and "key in their ZIP code" in nobody
+    bad = admin_client.get(url, {"zip": "<b>12</b>"})
+    assert bad.status_code == 200 and "not a ZIP code" in bad.content.decode() and "<b>12" not in bad.content.decode()
+
+
+def test_the_preview_calls_the_members_for_the_sample_zip(admin_client, us_data):
+    line = congress_line(human_check=CampaignLine.HumanCheck.NONE)
+    url = reverse("admin:clicktocall_campaignline_call_preview", args=[line.pk])
+    page = admin_client.get(url, {"zip": "02113"}).content.decode()
+    assert "Connecting you to Senator Elizabeth Warren." in page and f"Dials {WARREN_DC}" in page
+    page = admin_client.get(url, {"zip": ""}).content.decode()
+    assert "Please enter your five-digit ZIP code." in page
+
+
+def test_staff_set_a_line_to_call_members_of_congress(admin_client, line):
+    url = reverse("admin:clicktocall_campaignline_change", args=[line.pk])
+    data = line_form(phone_number=line.phone_number, target_source="us-congress", congress_chambers="house")
+    response = admin_client.post(url, {**data, "congress_max": "1", "congress_office_fallback": "on"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    line.refresh_from_db()
+    assert (line.target_source, line.congress_chambers, line.congress_max, line.congress_office_fallback) == (
+        "us-congress",
+        "house",
+        1,
+        True,
+    )
