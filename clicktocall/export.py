@@ -134,4 +134,3 @@ def as_attachment(response: HttpResponseBase, filename: str) -> HttpResponseBase
     response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
     response["Cache-Control"] = "no-store"
     return response
-

@@ -186,7 +186,8 @@ class LineStatsMixin:
         extra_context = dict(extra_context or {})
         line = self.get_object(request, unquote(object_id))
         if line is not None and line.phone_number:
-            extra_context["embed"] = embed.snippets(line.phone_number, request)
+            by_location = line.target_source != line.TargetSource.CUSTOM
+            extra_context["embed"] = embed.snippets(line.phone_number, request, by_location=by_location)
             extra_context["stats_url"] = reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_stats", args=[line.pk]
             )
