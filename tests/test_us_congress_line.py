@@ -160,3 +160,13 @@ def test_results_page_and_csv_report_per_member(admin_client, us_data):
         ("Senator Edward J. Markey", MARKEY, MARKEY_DC, "3", "0"),
         ("Senator Elizabeth Warren", WARREN, WARREN_DC, "3", "2"),
     ]
+
+
+def test_the_benchmark_runs_on_tiny_sizes(us_data, outbox):
+    from benchmarks import congress
+
+    results = congress.run(repeat=1)
+    assert results["loading"][0][1] == 42033
+    assert [row[1] for row in results["lookups"]] == [2, 3, 4, 6, 0]
+    assert [row[1] for row in results["requests"]][0] == [row[1] for row in results["requests"]][1]
+    assert "vs own targets" in congress.render(results)
