@@ -251,7 +251,9 @@ class CallAttempt(models.Model):
         FAILED = "failed", _("Failed")
         CANCELED = "canceled", _("Canceled")
 
-    line = models.ForeignKey(CampaignLine, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("line"))
+    line = models.ForeignKey(
+        CampaignLine, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("line")
+    )
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     phone = models.CharField(_("phone"), max_length=16, blank=True, help_text=_("E.164; empty when invalid."))
     name = models.CharField(_("name"), max_length=255, blank=True)

@@ -1,6 +1,6 @@
 """URLs of the app. Include them at the site root so ``/outgoing`` is where pages expect it::
 
-path("", include("clicktocall.urls")),
+    path("", include("clicktocall.urls")),
 """
 
 from django.urls import path, re_path

@@ -73,13 +73,8 @@ def _connect(url: str):
 
     parts = urlsplit(url)
     return psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password or None,
-        dbname=parts.path.lstrip("/"),
-        connect_timeout=3,
-        autocommit=True,
+        host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
+        password=parts.password or None, dbname=parts.path.lstrip("/"), connect_timeout=3, autocommit=True,
     )
 
 
@@ -122,25 +117,10 @@ def server(database, request, tmp_path):
     access_log = tmp_path / "access.log"
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "project.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--preload",
-            "--access-logfile",
-            str(access_log),
-            "--access-logformat",
-            "%(p)s %(s)s",
-            "--error-logfile",
-            str(tmp_path / "error.log"),
+            sys.executable, "-m", "gunicorn", "project.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--worker-class", "gthread", "--threads", "4",
+            "--preload", "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s",
+            "--error-logfile", str(tmp_path / "error.log"),
         ],
         cwd=ROOT,
         env=_env(DJANGO_CACHE_URL=cache_url, DJANGO_CACHE_KEY_PREFIX=uuid.uuid4().hex),
@@ -176,9 +156,8 @@ def _ask(port: int, barrier: threading.Barrier, results: list) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.connect()
     barrier.wait()
-    conn.request(
-        "POST", "/outgoing", body, {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-    )
+    conn.request("POST", "/outgoing", body, {"Content-Type": "application/x-www-form-urlencoded",
+                                             "Accept": "application/json"})
     response = conn.getresponse()
     results.append((response.status, json.loads(response.read())))
     conn.close()

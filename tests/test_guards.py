@@ -317,7 +317,9 @@ def test_non_personal_numbers_are_a_format_error(client, line, outbox, number, k
         ("+447640123456", "pager"),
     ],
 )
-def test_non_personal_numbers_abroad_are_refused_even_when_the_country_is_allowed(client, line, outbox, number, kind):
+def test_non_personal_numbers_abroad_are_refused_even_when_the_country_is_allowed(
+    client, line, outbox, number, kind
+):
     line.allowed_countries = "GB, FR"
     line.save()
     assert_refused(ask(client, phone=number), INVALID, "invalid", kind, outbox, 0)

@@ -73,7 +73,7 @@ LOGGING = {
 }
 '''
 
-URLS = """
+URLS = '''
 from django.contrib import admin
 from django.urls import include, path
 
@@ -81,9 +81,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("clicktocall.urls")),
 ]
-"""
+'''
 
-SCRIPT = """
+SCRIPT = '''
 import json, os, sys
 os.environ["DJANGO_SETTINGS_MODULE"] = "hostsite.settings"
 import django
@@ -119,7 +119,7 @@ print("RESULT " + json.dumps({
     "stats": stats.status_code,
     "stats_svg": b'role="img"' in stats.content,
 }))
-"""
+'''
 
 
 def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -157,21 +157,8 @@ def test_wheel_installs_into_a_fresh_project_and_places_a_call(tmp_path):
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
-    run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "-q",
-            "--no-compile",
-            "-c",
-            str(constraints),
-            str(wheel),
-        ]
-    )
+    run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-compile",
+         "-c", str(constraints), str(wheel)])
 
     site = tmp_path / "site"
     (site / "hostsite").mkdir(parents=True)
