@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
-from . import callflow, guards, lifecycle, signals
+from . import callflow, guards, lifecycle, signals, targets
 from .conf import conf
 from .exceptions import ClickToCallError, TelephonyError
 from .models import CallAttempt, CampaignLine
@@ -132,6 +132,8 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     line = find_line(params.campaign_line, params.phone)
 
     problems = dict(params.problems)
+    if line is not None:  # e.g. a malformed ZIP code on a line that finds targets by location
+        problems.update(targets.request_problems(line, params.variables))
     if line is not None and "phone" not in problems:
         problem = guards.destination_problem(line, params.phone_number)
         if problem:

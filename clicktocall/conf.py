@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_PLACEMENT_RETRIES": 4,
     "CLICKTOCALL_PLACEMENT_BACKOFF": 2.0,
     "CLICKTOCALL_LOG_FULL_NUMBERS": False,
+    # Targets
+    "CLICKTOCALL_US_DATA_MAX_AGE_DAYS": 180,
 }
 
 BACKEND_ALIASES = {
@@ -162,6 +164,11 @@ class Settings:
     @property
     def LOG_FULL_NUMBERS(self) -> bool:
         return bool(self._get("CLICKTOCALL_LOG_FULL_NUMBERS"))
+
+    @property
+    def US_DATA_MAX_AGE_DAYS(self) -> int:
+        """How old (by its release date) the US Congress data may be before ``check`` warns."""
+        return int(self._get("CLICKTOCALL_US_DATA_MAX_AGE_DAYS"))
 
 
 conf = Settings()

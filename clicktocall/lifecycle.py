@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import denormalized, signals
-from .models import CallAttempt, CallLeg, Target
+from .models import CallAttempt, CallLeg
+from .targets import ResolvedTarget
 
 logger = logging.getLogger("clicktocall.lifecycle")
 
@@ -117,12 +118,19 @@ def advance(
     return changed
 
 
-def start_leg(attempt: CallAttempt, position: int, target: Target) -> CallLeg:
-    """The leg that dials ``target`` (created once per position, however often asked)."""
+def start_leg(attempt: CallAttempt, position: int, target: ResolvedTarget, office: int = 0) -> CallLeg:
+    """The leg that dials ``target`` at its office ``office`` (created once per position, however often asked)."""
+    number = target.offices[min(office, len(target.offices) - 1)]
     leg, _ = CallLeg.objects.get_or_create(
         attempt=attempt,
         position=position,
-        defaults={"target": target, "target_name": target.name[:255], "target_number": target.phone_number},
+        defaults={
+            "target_id": target.target_id,
+            "target_name": target.name[:255],
+            "target_number": number.phone_number,
+            "member_id": target.member_id,
+            "office_id": number.office_id if target.member_id else "",
+        },
     )
     return leg
 

@@ -121,6 +121,69 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         help_text=_("Two-letter country codes, comma-separated. Empty: the line's own country."),
     )
 
+    # Targets: where they come from (see clicktocall.targets)
+    class TargetSource(models.TextChoices):
+        CUSTOM = "custom", _("The line's own targets")
+        US_CONGRESS = "us-congress", _("The caller's members of the US Congress (from their ZIP code)")
+
+    class Chambers(models.TextChoices):
+        BOTH = "both", _("Senate and House")
+        SENATE = "senate", _("Senate only")
+        HOUSE = "house", _("House only")
+
+    class ChamberOrder(models.TextChoices):
+        SENATE_FIRST = "senate-first", _("Senate first")
+        HOUSE_FIRST = "house-first", _("House first")
+
+    class CustomTargets(models.TextChoices):
+        NONE = "none", _("Not called")
+        BEFORE = "before", _("Before the members")
+        AFTER = "after", _("After the members")
+        FALLBACK = "fallback", _("Only when no member is found")
+
+    class SplitZip(models.TextChoices):
+        ALL = "all", _("Call every member who may represent it")
+        SINGLE = "single", _("Only when the ZIP code is in one district (else the fallback)")
+
+    class Office(models.TextChoices):
+        DC = "dc", _("The Washington, DC office")
+        DISTRICT = "district", _("The nearest district office")
+
+    class CallerId(models.TextChoices):
+        LINE = "line", _("The campaign line's number")
+        CALLER = "caller", _("The caller's own number")
+
+    target_source = models.CharField(
+        _("targets from"), max_length=16, choices=TargetSource.choices, default=TargetSource.CUSTOM
+    )
+    congress_chambers = models.CharField(_("chambers"), max_length=8, choices=Chambers.choices, default=Chambers.BOTH)
+    congress_order = models.CharField(
+        _("order"), max_length=16, choices=ChamberOrder.choices, default=ChamberOrder.SENATE_FIRST
+    )
+    congress_shuffle = models.BooleanField(
+        _("shuffle within a chamber"),
+        default=False,
+        help_text=_("Each call takes the members of a chamber in its own order (senior senator first otherwise)."),
+    )
+    congress_max = models.PositiveSmallIntegerField(
+        _("at most"), null=True, blank=True, help_text=_("Most members called. Empty: all of them.")
+    )
+    congress_custom = models.CharField(
+        _("the line's own targets"), max_length=8, choices=CustomTargets.choices, default=CustomTargets.NONE
+    )
+    congress_split = models.CharField(
+        _("a ZIP code in several districts"), max_length=8, choices=SplitZip.choices, default=SplitZip.ALL
+    )
+    congress_office = models.CharField(_("office dialed"), max_length=8, choices=Office.choices, default=Office.DC)
+    congress_office_fallback = models.BooleanField(
+        _("try the member's next office"),
+        default=False,
+        help_text=_("When an office is busy or does not answer, dial another office of the same member first."),
+    )
+    caller_id = models.CharField(
+        _("number shown to targets"), max_length=8, choices=CallerId.choices, default=CallerId.LINE
+    )
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -276,6 +339,8 @@ class CallLeg(models.Model):
     position = models.PositiveIntegerField(_("position"), default=0)
     target_name = models.CharField(_("target name"), max_length=255, blank=True)
     target_number = models.CharField(_("target number"), max_length=16, blank=True)
+    member_id = models.CharField(_("member (bioguide id)"), max_length=16, blank=True, db_index=True)
+    office_id = models.CharField(_("office"), max_length=96, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DIALING)
     provider_call_id = models.CharField(_("provider call id"), max_length=64, blank=True)
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
@@ -365,3 +430,7 @@ class LimitCounter(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# The tables of the US Congress target source belong to this app.
+from .targets.us_congress.models import CongressDataset, CongressMember, CongressOffice, ZipDistrict  # noqa: E402, F401

@@ -7,6 +7,7 @@
 #   ./scripts/bench.sh growth [options]   python -m benchmarks.growth --help
 #   ./scripts/bench.sh limits [options]   python -m benchmarks.limits --help
 #   ./scripts/bench.sh refusals [options] python -m benchmarks.refusals --help
+#   ./scripts/bench.sh congress [options] python -m benchmarks.congress --help
 # BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clicktocall_bench, created
 # when missing; its attempts are replaced) and BENCH_REDIS_URL (default redis://127.0.0.1:6379/0).
 set -euo pipefail
@@ -18,6 +19,7 @@ shift || true
 case "$what" in
   load) exec "$PY" -m benchmarks.load "$@" ;;
   growth) exec "$PY" -m benchmarks.growth "$@" ;;
+  congress) exec "$PY" -m benchmarks.congress "$@" ;;
   limits) exec "$PY" -m benchmarks.limits "$@" ;;
   refusals) exec "$PY" -m benchmarks.refusals "$@" ;;
   all)
@@ -28,7 +30,7 @@ case "$what" in
     "$PY" -m benchmarks.refusals
     ;;
   *)
-    echo "usage: $0 [load|growth|limits|refusals|all] [options]" >&2
+    echo "usage: $0 [load|growth|limits|refusals|congress|all] [options]" >&2
     exit 2
     ;;
 esac

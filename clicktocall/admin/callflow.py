@@ -43,7 +43,17 @@ class CallLegInline(admin.TabularInline):
     """How each connection to a target went (read-only)."""
 
     model = CallLeg
-    fields = ["position", "target_name", "target_number", "status", "started_at", "ended_at", "duration"]
+    fields = [
+        "position",
+        "target_name",
+        "target_number",
+        "member_id",
+        "office_id",
+        "status",
+        "started_at",
+        "ended_at",
+        "duration",
+    ]
     readonly_fields = fields
     ordering = ["position", "pk"]
     extra = 0
@@ -63,6 +73,16 @@ def sample_variables(line: CampaignLine, given: dict[str, str] | None = None) ->
     values = {name: SAMPLE_VARIABLES.get(name, "") for name in ["name", "zip", *names]}
     values.update({k: v for k, v in (given or {}).items() if k in values})
     return values
+
+
+def viewable_line(modeladmin: Any, request: HttpRequest, object_id: str) -> CampaignLine:
+    """The line a page of its own is about, when the user may see it (else 404 or 403)."""
+    line = modeladmin.get_object(request, object_id)
+    if line is None:
+        raise Http404("No such campaign line.")
+    if not modeladmin.has_view_or_change_permission(request, line):
+        raise PermissionDenied
+    return line
 
 
 class CallFlowLineAdminMixin:
@@ -109,21 +129,17 @@ class CallFlowLineAdminMixin:
         )
 
     def call_preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        line = self.get_object(request, object_id)  # type: ignore[attr-defined]
-        if line is None:
-            raise Http404("No such campaign line.")
-        if not self.has_view_or_change_permission(request, line):  # type: ignore[attr-defined]
-            raise PermissionDenied
+        line = viewable_line(self, request, object_id)
         given = {k: str(v)[:200] for k, v in request.GET.items()}
         variables = sample_variables(line, given)
-        targets = callflow.active_targets(line)
+        targets = callflow.CallFlow.for_line(line, variables, "preview").targets
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
             "opts": self.model._meta,  # type: ignore[attr-defined]
             "original": line,
             "title": f"Call preview: {line}",
             "variables": variables,
-            "stages": callflow.preview(line, variables, targets),
+            "stages": callflow.preview(line, variables),
             "targets": targets,
         }
         return TemplateResponse(request, "admin/clicktocall/call_preview.html", context)

@@ -24,7 +24,7 @@ from django.http import (
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .. import blocklist, callflow, calls, lifecycle
+from .. import blocklist, callflow, calls, lifecycle, targets
 from ..exceptions import WebhookSignatureError
 from ..models import CallAttempt
 from . import signature
@@ -120,9 +120,9 @@ def voice(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
     if attempt.outcome not in LIVE_OUTCOMES:
         return _hang_up()
     _record_call_status(request, attempt)
-    flow = callflow.CallFlow.for_attempt(attempt)
+    flow = _flow(request, attempt)
     response = flow.answer(request.POST.get("AnsweredBy", ""))
-    if attempt.line.human_check == attempt.line.HumanCheck.NONE and flow.targets:
+    if attempt.line.human_check == attempt.line.HumanCheck.NONE and flow.targets and not flow.needs_zip:
         lifecycle.start_leg(attempt, 0, flow.targets[0])
     return _twiml(response)
 
@@ -133,14 +133,14 @@ def gather(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
     if attempt.outcome not in LIVE_OUTCOMES:
         return _hang_up()
     digits = request.POST.get("Digits", "")[:32]
-    flow = callflow.CallFlow.for_attempt(attempt)
+    flow = _flow(request, attempt)
     if digits == callflow.OPT_OUT_KEY:
         if attempt.phone:
             note = f"Pressed {digits} during a call from {attempt.line.phone_number}"
             blocklist.add_opt_out(attempt.phone, note=note)
             logger.info("attempt %s: %s opted out", attempt.pk, attempt.phone)
         return _twiml(flow.opted_out())
-    if digits == callflow.CONNECT_KEY and flow.targets:
+    if digits == callflow.CONNECT_KEY and flow.targets and not flow.needs_zip:
         lifecycle.start_leg(attempt, 0, flow.targets[0])
     return _twiml(flow.keypress(digits))
 
@@ -162,14 +162,34 @@ def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpRespo
         return _hang_up()  # the caller has hung up: Twilio ignores this answer
     # Staff may change the targets while calls are live: past the end of the list as it
     # is now, the call closes politely (an error would be read out to the caller).
-    flow = callflow.CallFlow.for_attempt(attempt)
+    flow = _flow(request, attempt)
     # Legs are numbered in the order the call makes them; the target is the one after
-    # the target just called, in the list as it is now.
-    following = callflow.next_target(flow.targets, leg.target if leg else None, position)
+    # the target just called, in the list as it is now (or the same member's next office).
+    following, office = callflow.next_step(flow.targets, leg, position, dial_status)
     if following < len(flow.targets):
-        lifecycle.start_leg(attempt, position + 1, flow.targets[following])
+        lifecycle.start_leg(attempt, position + 1, flow.targets[following], office)
     previous = leg.target_name if leg else None
-    return _twiml(flow.connect(following, dial_status, previous_name=previous, leg=position + 1))
+    return _twiml(flow.connect(following, dial_status, previous_name=previous, leg=position + 1, office=office))
+
+
+@webhook("zip")
+def zip_entry(request: HttpRequest, attempt: CallAttempt, tries: int) -> HttpResponse:
+    """The ZIP code the caller keyed in (``tries`` times asked before): look up, then connect or ask again."""
+    if attempt.outcome not in LIVE_OUTCOMES:
+        return _hang_up()
+    digits = request.POST.get("Digits", "")[:32]
+    if len(digits) == callflow.ZIP_DIGITS and digits.isdigit():
+        attempt.variables = targets.with_zip(attempt.variables, digits)
+        attempt.save(update_fields=["variables", "updated_at"])
+    flow = _flow(request, attempt)
+    response = flow.zip_entered(min(tries, callflow.ZIP_TRIES - 1))
+    if flow.targets and (not flow.needs_zip or tries + 1 >= callflow.ZIP_TRIES):
+        lifecycle.start_leg(attempt, 0, flow.targets[0])
+    return _twiml(response)
+
+
+def _flow(request: HttpRequest, attempt: CallAttempt) -> callflow.CallFlow:
+    return callflow.CallFlow.for_attempt(attempt, called=request.POST.get("To", ""))
 
 
 @webhook("status")
