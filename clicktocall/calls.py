@@ -17,6 +17,7 @@ from django.utils import timezone
 from . import callflow, guards, lifecycle, signals, targets
 from .conf import conf
 from .exceptions import ClickToCallError
+from .hours import callbacks
 from .models import CallAttempt, CampaignLine
 from .outgoing.params import OutgoingParams
 from .telephony import CallRequest, get_backend
@@ -134,6 +135,15 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         result = _refuse(line, params, meta, refusal.outcome, refusal.code, refusal.detail)
         result.retry_after = refusal.retry_after
         return result
+
+    if line.hours_enabled and line.outside_hours != line.OutsideHours.CALL_NOW:
+        closed, opening = callbacks.outside_hours(line, params.variables, params.phone)
+        if closed and (opening is None or line.outside_hours == line.OutsideHours.REFUSE):
+            guards.release_cooldown(line, params.phone)  # no call: the person may ask again in the hours
+            detail = "outside the line's hours" + ("" if opening else ", and no opening ahead")
+            return _refuse(line, params, meta, Outcome.ERROR, CallAttempt.Outcome.OUTSIDE_HOURS, detail)
+        if closed and opening is not None:
+            return callbacks.schedule_attempt(_new_attempt(line, params, meta, CallAttempt.Outcome.SCHEDULED), opening)
 
     attempt = _new_attempt(line, params, meta, initial_outcome())
     attempt.save()
