@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_LOG_FULL_NUMBERS": False,
     # The provider's rate: calls created per second (scheduled calls are spread out at it)
     "CLICKTOCALL_PROVIDER_CPS": 1,
+    # Targets
+    "CLICKTOCALL_US_DATA_MAX_AGE_DAYS": 180,
 }
 
 BACKEND_ALIASES = {
@@ -153,6 +155,11 @@ class Settings:
     @property
     def LOG_FULL_NUMBERS(self) -> bool:
         return bool(self._get("CLICKTOCALL_LOG_FULL_NUMBERS"))
+
+    @property
+    def US_DATA_MAX_AGE_DAYS(self) -> int:
+        """How old (by its release date) the US Congress data may be before ``check`` warns."""
+        return int(self._get("CLICKTOCALL_US_DATA_MAX_AGE_DAYS"))
 
 
 conf = Settings()

@@ -108,6 +108,18 @@ def line_form(**fields) -> dict:
         "closing_message": CampaignLine._meta.get_field("closing_message").default,
         "human_check": CampaignLine.HumanCheck.PRESS_ONE,
         "machine_action": CampaignLine.MachineAction.HANG_UP,
+        **{
+            name: CampaignLine._meta.get_field(name).default
+            for name in (
+                "target_source",
+                "congress_chambers",
+                "congress_order",
+                "congress_custom",
+                "congress_split",
+                "congress_office",
+                "caller_id",
+            )
+        },
         "targets-TOTAL_FORMS": "0",
         "targets-INITIAL_FORMS": "0",
     }

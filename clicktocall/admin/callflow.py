@@ -43,7 +43,17 @@ class CallLegInline(admin.TabularInline):
     """How each connection to a target went (read-only)."""
 
     model = CallLeg
-    fields = ["position", "target_name", "target_number", "status", "started_at", "ended_at", "duration"]
+    fields = [
+        "position",
+        "target_name",
+        "target_number",
+        "member_id",
+        "office_id",
+        "status",
+        "started_at",
+        "ended_at",
+        "duration",
+    ]
     readonly_fields = fields
     ordering = ["position", "pk"]
     extra = 0
@@ -123,7 +133,7 @@ class CallFlowLineAdminMixin:
             "original": line,
             "title": f"Call preview: {line}",
             "variables": variables,
-            "stages": callflow.preview(line, variables, targets),
+            "stages": callflow.preview(line, variables),
             "targets": targets,
         }
         return TemplateResponse(request, "admin/clicktocall/call_preview.html", context)
