@@ -20,6 +20,7 @@ urlpatterns = [
     path("clicktocall/twilio/gather/<str:token>/", webhooks.gather, name="twilio-gather"),
     path("clicktocall/twilio/dial/<str:token>/<int:position>/", webhooks.dial, name="twilio-dial"),
     path("clicktocall/twilio/zip/<str:token>/<int:tries>/", webhooks.zip_entry, name="twilio-zip"),
+    path("clicktocall/twilio/remind/<str:token>/", webhooks.remind, name="twilio-remind"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The same webhooks without the trailing slash: a POST cannot follow a slash redirect.
     path("clicktocall/twilio/voice/<str:token>", webhooks.voice),
@@ -27,4 +28,5 @@ urlpatterns = [
     path("clicktocall/twilio/gather/<str:token>", webhooks.gather),
     path("clicktocall/twilio/dial/<str:token>/<int:position>", webhooks.dial),
     path("clicktocall/twilio/zip/<str:token>/<int:tries>", webhooks.zip_entry),
+    path("clicktocall/twilio/remind/<str:token>", webhooks.remind),
 ]

@@ -221,3 +221,69 @@ def test_a_worker_running_late_waits_for_the_next_opening(worker_queue, client, 
         run_worker()
     attempt.refresh_from_db()
     assert attempt.outcome == "placed" and len(outbox) == 1
+
+
+def scheduled_attempt(line, when: dt.datetime) -> CallAttempt:
+    from clicktocall.placement import place_attempt
+
+    attempt = CallAttempt.objects.create(line=line, phone="+16175232338", outcome="scheduled", scheduled_for=when)
+    place_attempt.using(run_after=when).enqueue(attempt.pk)
+    return attempt
+
+
+@pytestmark_db
+def test_a_scheduled_call_whose_task_is_stored_twice_is_placed_once(worker_queue, hours_line, outbox):
+    monday = at(NEW_YORK, 2026, 12, 7, 9, 0)
+    attempt = scheduled_attempt(hours_line, monday)
+    from clicktocall.placement import place_attempt
+
+    place_attempt.using(run_after=monday).enqueue(attempt.pk)  # a duplicate, as after a redelivery
+    with time_machine.travel(monday, tick=False):
+        run_worker()
+    assert [call.attempt_token for call in outbox] == [attempt.token]
+    assert sorted(DBTaskResult.objects.values_list("return_value", flat=True)) == ["placed", "skipped"]
+
+
+@pytest.mark.postgres
+@pytestmark_db
+def test_two_workers_place_a_scheduled_call_once(worker_queue, hours_line, outbox):
+    import threading
+
+    from django.db import connection
+
+    from clicktocall.placement import place_attempt
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serializes them)")
+    monday = at(NEW_YORK, 2026, 12, 7, 9, 0)
+    attempt = scheduled_attempt(hours_line, monday)
+    start = threading.Barrier(2)
+    results: list[str] = []
+
+    def worker():
+        start.wait()
+        try:
+            results.append(place_attempt.call(attempt.pk))
+        finally:
+            connection.close()
+
+    with time_machine.travel(monday, tick=False):
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(results) == ["placed", "skipped"] and len(outbox) == 1
+
+
+@pytestmark_db
+def test_a_scheduled_call_cancelled_by_staff_is_not_placed(worker_queue, hours_line, outbox):
+    from clicktocall.hours import callbacks
+
+    monday = at(NEW_YORK, 2026, 12, 7, 9, 0)
+    attempt = scheduled_attempt(hours_line, monday)
+    assert callbacks.cancel(CallAttempt.objects.filter(line=hours_line)) == 1
+    with time_machine.travel(monday, tick=False):
+        run_worker()
+    attempt.refresh_from_db()
+    assert outbox == [] and attempt.outcome == "canceled"
