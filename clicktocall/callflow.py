@@ -501,10 +501,13 @@ class Stage:
 
 
 def preview(
-    line: CampaignLine, variables: Mapping[str, Any], targets: Iterable[ResolvedTarget] | None = None
+    line: CampaignLine,
+    variables: Mapping[str, Any],
+    targets: Iterable[ResolvedTarget] | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Stage]:
-    """Every step of a call on ``line`` for these variables, as the webhooks would answer."""
-    flow = CallFlow.for_line(line, variables, "preview", targets)
+    """Every step of a call on ``line`` for these variables, as the webhooks would answer (at ``now``)."""
+    flow = CallFlow.for_line(line, variables, "preview", targets, now=now)
     stages: list[tuple[str, VoiceResponse]] = [("A person answers", flow.answer("human"))]
     if line.human_check == line.HumanCheck.MACHINE_DETECTION:
         stages.append(("A machine answers", flow.answer("machine_end_beep")))

@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 
 from .. import callflow
 from ..models import CallLeg, CampaignLine, Target
+from . import hours as hours_admin
 
 SAMPLE_VARIABLES = {"name": "Paul Revere", "zip": "02113"}
 
@@ -34,7 +35,17 @@ class TargetInline(admin.TabularInline):
     """The people a caller is connected to, in order."""
 
     model = Target
-    fields = ["position", "name", "phone_number", "extension", "is_active"]
+    fields = [
+        "position",
+        "name",
+        "phone_number",
+        "extension",
+        "is_active",
+        "time_zone",
+        "hours_days",
+        "hours_opens",
+        "hours_closes",
+    ]
     ordering = ["position", "pk"]
     extra = 1
 
@@ -126,6 +137,7 @@ class CallFlowLineAdminMixin:
             raise PermissionDenied
         given = {k: str(v)[:200] for k, v in request.GET.items()}
         variables = sample_variables(line, given)
+        at_text, at, at_error = hours_admin.preview_time(request.GET.get("at", ""))
         targets = callflow.CallFlow.for_line(line, variables, "preview").targets
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
@@ -133,8 +145,11 @@ class CallFlowLineAdminMixin:
             "original": line,
             "title": f"Call preview: {line}",
             "variables": variables,
-            "stages": callflow.preview(line, variables),
+            "stages": callflow.preview(line, variables, now=at),
             "targets": targets,
+            "at": at_text,
+            "at_error": at_error,
+            "at_summary": hours_admin.preview_summary(line, targets, variables, at),
         }
         return TemplateResponse(request, "admin/clicktocall/call_preview.html", context)
 

@@ -77,7 +77,9 @@ def for_target(line: CampaignLine, target: ResolvedTarget, office: int = 0) -> O
     if target.hours:
         hours = replace(hours, **dict(target.hours))
     number = target.offices[min(office, len(target.offices) - 1)] if target.offices else None
-    name = line.hours_time_zone or (number.time_zone if number else "") or line_zone(line)
+    own = number.time_zone if number else ""
+    # A custom target's own zone was set for it; an office's from the data yields to the line's choice.
+    name = (own if target.target_id is not None else "") or line.hours_time_zone or own or line_zone(line)
     return OfficeHours(target.name, hours, schedule.zone(name))
 
 
