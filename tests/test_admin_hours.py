@@ -126,3 +126,10 @@ def test_the_preview_shows_the_call_at_a_chosen_date_and_time(admin_client, hour
     assert "Outside the line&#x27;s hours: the call is scheduled for Mon 07 Dec 2026, 14:00 UTC." in html
     html = admin_client.get(url, {"at": "not a time"}).content.decode()
     assert "Enter a date and time like 2026-12-07T09:30." in html
+
+
+def test_the_line_page_warns_when_the_task_backend_cannot_call_back_later(admin_client, hours_line, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    assert "cannot run a call later" in admin_client.get(change_url(hours_line)).content.decode()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    assert "cannot run a call later" not in admin_client.get(change_url(hours_line)).content.decode()

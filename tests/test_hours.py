@@ -287,3 +287,13 @@ def test_a_scheduled_call_cancelled_by_staff_is_not_placed(worker_queue, hours_l
         run_worker()
     attempt.refresh_from_db()
     assert outbox == [] and attempt.outcome == "canceled"
+
+
+@pytestmark_db
+def test_without_a_backend_that_runs_tasks_later_a_call_back_is_an_error_with_its_record(client, hours_line, outbox):
+    # The immediate backend (the tests' default) cannot hold a task until Monday.
+    with time_machine.travel(at(NEW_YORK, 2026, 12, 5, 23, 30), tick=False):
+        response = client.post("/outgoing", VALID)
+    assert response.status_code == 400 and message(response) == ERROR
+    attempt = CallAttempt.objects.get()
+    assert attempt.outcome == "error" and "could not schedule" in attempt.error_detail and outbox == []

@@ -109,6 +109,12 @@ class OfficeHoursLineAdminMixin:
         count = format_html("<a href='{}?{}'>{} call(s) scheduled</a>", url, query, waiting)
         if not obj.hours_enabled:
             return format_html("No office hours kept: calls go at any time. {}.", count)
+        if obj.outside_hours == obj.OutsideHours.CALL_BACK and not callbacks.can_schedule():
+            count = format_html(
+                "{}. <strong>This site's task backend cannot run a call later: requests outside the hours "
+                "are answered with an error (set DJANGO_TASKS_BACKEND=database and run manage.py db_worker)</strong>",
+                count,
+            )
         now = timezone.now()
         is_open, opening = line_status(obj, now)
         if is_open:

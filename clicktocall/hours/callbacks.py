@@ -51,6 +51,16 @@ def slot(opening: dt.datetime) -> dt.datetime:
     return opening + dt.timedelta(seconds=taken / conf.PROVIDER_CPS)
 
 
+def can_schedule() -> bool:
+    """Whether the task backend runs tasks at a later time (``run_after``), as call-backs need."""
+    from ..placement import place_attempt
+
+    try:
+        return bool(place_attempt.get_backend().supports_defer)
+    except Exception:  # a misconfigured backend: Django's checks report it
+        return False
+
+
 def schedule_attempt(attempt: CallAttempt, opening: dt.datetime) -> Result:
     """Record ``attempt`` as scheduled at its slot after ``opening`` and enqueue its placement then."""
     from ..calls import Outcome, Result
