@@ -60,6 +60,7 @@ class TargetRow:
     connected: int
     total_duration: int
     average_duration: float | None
+    member_id: str = ""  # the bioguide id, for a member of Congress
 
 
 @dataclass
@@ -203,7 +204,7 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
     counted = "requested_at"
     rows = (
         legs.order_by()
-        .values("target")
+        .values("target", "member_id")
         .annotate(
             name=Max("target_name"),
             number=Max("target_number"),
@@ -223,6 +224,7 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
             connected=row["connected"],
             total_duration=row["total_duration"] or 0,
             average_duration=float(row["average_duration"]) if row["average_duration"] is not None else None,
+            member_id=row["member_id"],
         )
         for row in rows
     ]

@@ -175,6 +175,7 @@ try:
 except ValueError:
     raise ImproperlyConfigured("CLICKTOCALL_PLACEMENT_BACKOFF must be a number of seconds") from None
 CLICKTOCALL_LOG_FULL_NUMBERS = env_bool("CLICKTOCALL_LOG_FULL_NUMBERS", False)
+CLICKTOCALL_US_DATA_MAX_AGE_DAYS = env_int("CLICKTOCALL_US_DATA_MAX_AGE_DAYS", 180)
 
 # Production hardening: on whenever DEBUG is off.
 if not DEBUG:

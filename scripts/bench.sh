@@ -15,13 +15,14 @@ shift || true
 case "$what" in
   load) exec "$PY" -m benchmarks.load "$@" ;;
   growth) exec "$PY" -m benchmarks.growth "$@" ;;
+  congress) exec "$PY" -m benchmarks.congress "$@" ;;
   all)
     "$PY" -m benchmarks.load
     echo
     "$PY" -m benchmarks.growth
     ;;
   *)
-    echo "usage: $0 [load|growth|all] [options]" >&2
+    echo "usage: $0 [load|growth|congress|all] [options]" >&2
     exit 2
     ;;
 esac

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 
@@ -11,12 +12,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from clicktocall.models import CampaignLine, CongressDataset
+from clicktocall import lifecycle, targets
+from clicktocall.models import CallAttempt, CampaignLine, CongressDataset
 from clicktocall.targets.us_congress import checks as us_checks
 
 from .conftest import line_form
 from .contract import LINE
-from .us_congress import LYNCH_DC, WARREN_DC, congress_line
+from .us_congress import LYNCH, LYNCH_DC, MARKEY, MARKEY_DC, WARREN, WARREN_DC, congress_line
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +137,36 @@ def test_staff_set_a_line_to_call_members_of_congress(admin_client, line):
         1,
         True,
     )
+
+
+def test_results_page_and_csv_report_per_member(admin_client, us_data):
+    line = congress_line()
+    resolved = targets.resolve(line, {"zip": "02113"}).targets
+    for connected in [{0, 2}, {0}, set()]:
+        attempt = CallAttempt.objects.create(line=line, phone="+16175232338", outcome="placed")
+        for position, target in enumerate(resolved):
+            lifecycle.start_leg(attempt, position, target)
+            status = "completed" if position in connected else "no-answer"
+            lifecycle.end_leg(attempt, position, status, duration=60 if position in connected else 0)
+    url = reverse("admin:clicktocall_campaignline_stats", args=[line.pk])
+    page = admin_client.get(url).content.decode()
+    assert f"Senator Elizabeth Warren <small>({WARREN})</small>" in page
+    response = admin_client.get(url, {"format": "csv"})
+    assert response["Content-Disposition"].startswith('attachment; filename="-18559299898-targets-')
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:5] == ["target", "member id", "number", "dialed", "connected"]
+    assert sorted(tuple(row[:5]) for row in rows[1:]) == [
+        ("Representative Stephen F. Lynch", LYNCH, LYNCH_DC, "3", "1"),
+        ("Senator Edward J. Markey", MARKEY, MARKEY_DC, "3", "0"),
+        ("Senator Elizabeth Warren", WARREN, WARREN_DC, "3", "2"),
+    ]
+
+
+def test_the_benchmark_runs_on_tiny_sizes(us_data, outbox):
+    from benchmarks import congress
+
+    results = congress.run(repeat=1)
+    assert results["loading"][0][1] == 42033
+    assert [row[1] for row in results["lookups"]] == [2, 3, 4, 6, 0]
+    assert [row[1] for row in results["requests"]][0] == [row[1] for row in results["requests"]][1]
+    assert "vs own targets" in congress.render(results)

@@ -203,3 +203,39 @@ def test_the_look_up_adds_no_query_to_outgoing(client, settings, line, outbox):
     custom = cost()
     congress_line()
     assert cost() == custom
+
+
+# The call flow's choices
+
+
+def test_the_callers_number_is_shown_only_when_it_is_the_calls_own_to(congress):
+    from clicktocall.callflow import caller_id_for
+
+    attempt = CallAttempt.objects.create(line=congress, phone="+16175232338")
+    assert caller_id_for(attempt, "+16175232338") == ""  # the line shows its own number
+    congress.caller_id = CampaignLine.CallerId.CALLER
+    assert caller_id_for(attempt, "+16175232338") == "+16175232338"
+    assert caller_id_for(attempt, "+16175550000") == ""  # not the call's To: Twilio would refuse it
+    assert caller_id_for(attempt, "") == ""
+
+
+def test_after_the_last_custom_target_come_the_members(congress):
+    from clicktocall import lifecycle
+    from clicktocall.callflow import next_step
+
+    first = Target.objects.create(line=congress, position=0, name="Governor", phone_number="+16177254005")
+    second = Target.objects.create(line=congress, position=1, name="Mayor", phone_number="+16176354500")
+    congress.congress_custom = CampaignLine.CustomTargets.BEFORE
+    congress.congress_office_fallback = True
+    listed = targets.resolve(congress, {"zip": "02113"}).targets
+    assert [t.name for t in listed][:3] == ["Governor", "Mayor", "Senator Elizabeth Warren"]
+    attempt = CallAttempt.objects.create(line=congress, phone="+16175232338")
+    legs = [lifecycle.start_leg(attempt, n, target) for n, target in enumerate(listed[:3])]
+    assert next_step(listed, legs[0], 0, "completed") == (1, 0)
+    second.is_active = False  # staff switch the mayor off during the call
+    second.save()
+    now = targets.resolve(congress, {"zip": "02113"}).targets
+    assert next_step(now, legs[1], 1, "completed") == (1, 0)  # the first member, in the list as it is now
+    assert next_step(listed, legs[2], 2, "busy") == (2, 1)  # the same member's next office
+    assert next_step(listed, legs[2], 2, "completed") == (3, 0)
+    assert first.pk == listed[0].target_id

@@ -86,6 +86,16 @@ def sample_variables(line: CampaignLine, given: dict[str, str] | None = None) ->
     return values
 
 
+def viewable_line(modeladmin: Any, request: HttpRequest, object_id: str) -> CampaignLine:
+    """The line a page of its own is about, when the user may see it (else 404 or 403)."""
+    line = modeladmin.get_object(request, object_id)
+    if line is None:
+        raise Http404("No such campaign line.")
+    if not modeladmin.has_view_or_change_permission(request, line):
+        raise PermissionDenied
+    return line
+
+
 class CallFlowLineAdminMixin:
     """Script fields, ordered targets inline and a preview on the campaign line page."""
 
@@ -130,11 +140,7 @@ class CallFlowLineAdminMixin:
         )
 
     def call_preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        line = self.get_object(request, object_id)  # type: ignore[attr-defined]
-        if line is None:
-            raise Http404("No such campaign line.")
-        if not self.has_view_or_change_permission(request, line):  # type: ignore[attr-defined]
-            raise PermissionDenied
+        line = viewable_line(self, request, object_id)
         given = {k: str(v)[:200] for k, v in request.GET.items()}
         variables = sample_variables(line, given)
         at_text, at, at_error = hours_admin.preview_time(request.GET.get("at", ""))

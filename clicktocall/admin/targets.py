@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -14,6 +13,7 @@ from django.utils.html import format_html
 from .. import targets
 from ..models import CampaignLine, CongressDataset
 from ..targets.us_congress import location
+from .callflow import viewable_line
 
 TARGET_FIELDS = [
     "target_source",
@@ -62,11 +62,7 @@ class TargetSourceLineAdminMixin:
         return format_html("{}. <a href='{}'>Look up a ZIP code: whom a call would connect to</a>", data, url)
 
     def target_lookup_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        line = self.get_object(request, object_id)  # type: ignore[attr-defined]
-        if line is None:
-            raise Http404("No such campaign line.")
-        if not self.has_view_or_change_permission(request, line):  # type: ignore[attr-defined]
-            raise PermissionDenied
+        line = viewable_line(self, request, object_id)
         given = {key: request.GET.get(key, "").strip()[:32] for key in LOOKUP_KEYS}
         asked = any(given.values())
         problems = targets.request_problems(line, given) if asked else {}
