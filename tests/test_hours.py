@@ -247,32 +247,16 @@ def test_a_scheduled_call_whose_task_is_stored_twice_is_placed_once(worker_queue
 @pytest.mark.postgres
 @pytestmark_db
 def test_two_workers_place_a_scheduled_call_once(worker_queue, hours_line, outbox):
-    import threading
-
     from django.db import connection
 
-    from clicktocall.placement import place_attempt
+    from .test_placement import place_concurrently
 
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL (SQLite serializes them)")
     monday = at(NEW_YORK, 2026, 12, 7, 9, 0)
     attempt = scheduled_attempt(hours_line, monday)
-    start = threading.Barrier(2)
-    results: list[str] = []
-
-    def worker():
-        start.wait()
-        try:
-            results.append(place_attempt.call(attempt.pk))
-        finally:
-            connection.close()
-
     with time_machine.travel(monday, tick=False):
-        threads = [threading.Thread(target=worker) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = place_concurrently(attempt.pk, 2)
     assert sorted(results) == ["placed", "skipped"] and len(outbox) == 1
 
 

@@ -97,24 +97,29 @@ def test_immediate_backend_places_in_the_request_and_a_rerun_places_nothing(sett
 def test_concurrent_runs_of_one_attempt_place_one_call(queued, line, outbox):
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL (SQLite serializes them)")
-    attempt = queued_attempt(line)
-    start = threading.Barrier(4)
+    results = place_concurrently(queued_attempt(line).pk, 4)
+    assert sorted(results) == ["placed", "skipped", "skipped", "skipped"]
+    assert len(outbox) == 1
+
+
+def place_concurrently(attempt_id: int, workers: int) -> list[str]:
+    """Run ``place_attempt`` for one attempt in ``workers`` threads at once; what each returned."""
+    start = threading.Barrier(workers)
     results: list[str] = []
 
     def worker():
         start.wait()
         try:
-            results.append(place_attempt.call(attempt.pk))
+            results.append(place_attempt.call(attempt_id))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == ["placed", "skipped", "skipped", "skipped"]
-    assert len(outbox) == 1
+    return results
 
 
 def test_transient_errors_are_retried_until_the_call_is_placed(settings, line, outbox, failures):

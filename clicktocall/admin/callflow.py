@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from .. import callflow
 from ..models import CallLeg, CampaignLine, Target
 from . import hours as hours_admin
+from .sections import before_last
 
 SAMPLE_VARIABLES = {"name": "Paul Revere", "zip": "02113"}
 
@@ -105,7 +106,7 @@ class CallFlowLineAdminMixin:
         extra = [fs for fs in CALL_FLOW_FIELDSETS if not shown.intersection(fs[1]["fields"])]
         if obj is None:
             extra = [fs for fs in extra if "call_preview" not in fs[1]["fields"]]
-        return fieldsets[:-1] + extra + fieldsets[-1:] if fieldsets else extra
+        return before_last(fieldsets, extra)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "call_preview"]  # type: ignore[misc]

@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from .. import targets
 from ..hours import callbacks, offices, schedule
 from ..models import CallAttempt, CampaignLine
+from .sections import before_last
 
 HOURS_FIELDS = [
     "hours_status",
@@ -88,8 +89,7 @@ class OfficeHoursLineAdminMixin:
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         fieldsets = list(super().get_fieldsets(request, obj))  # type: ignore[misc]
-        section = ("Office hours", {"fields": HOURS_FIELDS})
-        return fieldsets[:-1] + [section] + fieldsets[-1:] if fieldsets else [section]
+        return before_last(fieldsets, [("Office hours", {"fields": HOURS_FIELDS})])
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "hours_status", "upcoming_holidays"]  # type: ignore[misc]

@@ -30,6 +30,8 @@ logger = logging.getLogger("clicktocall.hours")
 
 SPREAD_WINDOW = dt.timedelta(hours=6)  # calls due within this long after an opening share its queue
 LATE = dt.timedelta(minutes=15)  # a scheduled call run later than this is checked against the hours again
+# What a reminder keeps of the request that asked for the first call.
+REQUEST_FIELDS = ("phone", "name", "email", "variables", "submitted", "client_ip", "user_agent", "referrer")
 
 
 def outside_hours(
@@ -93,7 +95,7 @@ def next_weekday(at: dt.datetime, tz_name: str) -> dt.datetime:
     day = local.date() + dt.timedelta(days=1)
     while day.weekday() >= 5:
         day += dt.timedelta(days=1)
-    return schedule._local(day, local.time().replace(tzinfo=None), tz)
+    return schedule.local_instant(day, local.time().replace(tzinfo=None), tz)
 
 
 def remind(attempt: CallAttempt) -> CallAttempt | None:
@@ -107,16 +109,7 @@ def remind(attempt: CallAttempt) -> CallAttempt | None:
         resolved = target_sources.resolve(line, attempt.variables).targets
         when = offices.next_opening(line, resolved, when, zone) or when
     following = CallAttempt(
-        line=line,
-        phone=attempt.phone,
-        name=attempt.name,
-        email=attempt.email,
-        variables=attempt.variables,
-        submitted=attempt.submitted,
-        client_ip=attempt.client_ip,
-        user_agent=attempt.user_agent,
-        referrer=attempt.referrer,
-        reminder=attempt.reminder + 1,
+        line=line, reminder=attempt.reminder + 1, **{name: getattr(attempt, name) for name in REQUEST_FIELDS}
     )
     schedule_attempt(following, when)
     return following

@@ -80,13 +80,14 @@ def day_window(hours: Hours, tz: ZoneInfo, day: dt.date) -> Window | None:
     """
     if not is_open_day(hours, day):
         return None
-    start = _local(day, hours.opens, tz)
+    start = local_instant(day, hours.opens, tz)
     end_day = day if hours.closes > hours.opens else day + dt.timedelta(days=1)
-    end = _local(end_day, hours.closes, tz)
+    end = local_instant(end_day, hours.closes, tz)
     return (start, end) if end > start else None
 
 
-def _local(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+def local_instant(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+    """The instant the clock in ``tz`` shows ``time`` on ``day``; in a DST gap, as the clock shows it after."""
     # Round-trip through UTC so a time in a DST gap becomes the real instant the clock shows it.
     naive = dt.datetime.combine(day, time)
     return naive.replace(tzinfo=tz).astimezone(dt.UTC).astimezone(tz)
