@@ -281,3 +281,47 @@ def test_without_a_backend_that_runs_tasks_later_a_call_back_is_an_error_with_it
     assert response.status_code == 400 and message(response) == ERROR
     attempt = CallAttempt.objects.get()
     assert attempt.outcome == "error" and "could not schedule" in attempt.error_detail and outbox == []
+
+
+# Which zone an office's hours are read in, and the visitor's
+
+
+def test_an_offices_zone_comes_from_the_data_the_target_or_the_line(line):
+    from clicktocall.hours import offices
+    from clicktocall.targets import Office, ResolvedTarget
+
+    district = ResolvedTarget(
+        "Rep. Mountain", (Office("+13035550100", office_id="co-1", time_zone="America/Denver"),), kind="house"
+    )
+    dc = ResolvedTarget("Rep. Mountain", (Office("+12025550100", office_id="dc", time_zone="America/New_York"),))
+    own = ResolvedTarget("Office", (Office("+12025550101", time_zone="America/Chicago"),), target_id=1)
+    no_zone = ResolvedTarget("Office", (Office("+12025550102"),), target_id=2)
+    assert offices.for_target(line, district).tz.key == "America/Denver"
+    assert offices.for_target(line, dc).tz.key == "America/New_York"
+    assert offices.for_target(line, no_zone).tz.key == "America/New_York"  # the line's (toll-free) number: the default
+    line.hours_time_zone = "America/Phoenix"  # staff name one zone for the line
+    assert offices.for_target(line, district).tz.key == "America/Phoenix"
+    assert offices.for_target(line, no_zone).tz.key == "America/Phoenix"
+    assert offices.for_target(line, own).tz.key == "America/Chicago"  # a target set with its own zone keeps it
+
+
+def test_the_visitors_zone_comes_from_the_zip_code_else_the_numbers_area():
+    from clicktocall.hours import offices
+
+    assert offices.visitor_zone({"zip": "94110"}, "+16175232338") == "America/Los_Angeles"
+    assert offices.visitor_zone({"zip": "80202-1234"}, "") == "America/Denver"
+    assert offices.visitor_zone({}, "+16175232338") == "America/New_York"
+    assert offices.visitor_zone({"zip": "00000"}, "+13035550100") == "America/Denver"
+    assert offices.visitor_zone({"zip": ["x"]}, "+18005550100") == ""  # neither tells
+    assert offices.visitor_zone({"zip": "9411"}, "not a number") == ""
+
+
+@pytestmark_db
+def test_retention_leaves_a_scheduled_call_its_number_until_it_is_placed(hours_line):
+    with time_machine.travel(at(NEW_YORK, 2026, 8, 1, 12, 0)):
+        waiting = CallAttempt.objects.create(line=hours_line, phone="+16175232338", outcome="scheduled")
+        done = CallAttempt.objects.create(line=hours_line, phone="+16175232338", outcome="placed")
+    call_command("clicktocall_retention", "--days", "30", verbosity=0)
+    waiting.refresh_from_db()
+    done.refresh_from_db()
+    assert waiting.phone == "+16175232338" and done.phone == ""
