@@ -332,12 +332,12 @@ class CallFlow:
             position += 1
         return position, skipped
 
-    def reminded(self, digits: str) -> VoiceResponse:
-        """After the caller answered the reminder offer: confirm it (``REMIND_KEY``), or just say goodbye."""
+    def reminded(self, digits: str, *, scheduled: bool) -> VoiceResponse:
+        """After the caller answered the reminder offer: confirm the reminder when ``scheduled``, then goodbye."""
         if digits == OPT_OUT_KEY:
             return self.opted_out()
         response = _response()
-        if digits == REMIND_KEY:
+        if scheduled:
             self._say(response, REMIND_SET)
         self._closing(response)
         response.hangup()

@@ -102,3 +102,25 @@ def test_a_reminder_on_friday_comes_on_monday_and_9_stops_the_next(live_server, 
     with time_machine.travel(tuesday.scheduled_for, tick=False):
         run_worker()
     assert len(twilio.created) == 2  # the first call and Monday's: nothing after the 9
+
+
+def test_a_reminder_asked_for_on_a_line_that_offers_none_or_on_a_reminder_call_adds_nothing(line, settings):
+    from django.test import Client
+
+    from .test_webhooks import signed_post, url
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    web = Client(enforce_csrf_checks=True)
+    attempt = CallAttempt.objects.create(line=line, phone="+16175232338", outcome="placed")
+    response = signed_post(web, url("remind", attempt), {"Digits": "2"})
+    assert response.status_code == 200 and "We will call you again" not in response.content.decode()
+    line.reminder_count = 3
+    line.save()
+    reminder = CallAttempt.objects.create(line=line, phone="+16175232338", outcome="placed", reminder=1)
+    signed_post(web, url("remind", reminder), {"Digits": "2"})  # reminders follow alone: no second chain
+    assert CallAttempt.objects.count() == 2
+    response = signed_post(web, url("remind", attempt), {"Digits": "2"})
+    assert "We will call you again" in response.content.decode()
+    assert CallAttempt.objects.filter(outcome="scheduled", reminder=1).count() == 1
+    signed_post(web, url("remind", attempt), {"Digits": "2"})  # the same key again (a retried request)
+    assert CallAttempt.objects.filter(outcome="scheduled", reminder=1).count() == 1

@@ -103,6 +103,11 @@ def remind(attempt: CallAttempt) -> CallAttempt | None:
     line = attempt.line
     if attempt.reminder >= line.reminder_count or not attempt.phone:
         return None
+    waiting = CallAttempt.objects.filter(
+        line=line, phone=attempt.phone, outcome=CallAttempt.Outcome.SCHEDULED, reminder__gt=0
+    ).first()
+    if waiting is not None:  # a repeated key press, or a chain already running: one reminder at a time
+        return waiting
     zone = offices.visitor_zone(attempt.variables, attempt.phone) or offices.line_zone(line)
     when = next_weekday(attempt.scheduled_for or attempt.created_at, zone)
     if line.hours_enabled:

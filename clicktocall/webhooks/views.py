@@ -153,11 +153,12 @@ def remind(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
     """The key pressed at the reminder offer after the last target: 2 schedules the next weekday's call."""
     digits = request.POST.get("Digits", "")[:32]
     flow = _flow(request, attempt)
+    scheduled = None
     if digits == callflow.OPT_OUT_KEY:
         _opt_out(attempt, digits)
     elif digits == callflow.REMIND_KEY and flow.offer_reminder and attempt.outcome in LIVE_OUTCOMES:
-        callbacks.remind(attempt)
-    return _twiml(flow.reminded(digits))
+        scheduled = callbacks.remind(attempt)
+    return _twiml(flow.reminded(digits, scheduled=scheduled is not None))
 
 
 @webhook("dial")
