@@ -16,6 +16,11 @@ A call goes through these steps, each one a webhook Twilio requests (see ``webho
    line says so) has its next office dialed when one is busy or does not answer; after
    the last target the closing message.
 
+On a line that keeps office hours (``clicktocall.hours``), a target whose office is
+closed at the time of the call is skipped with a short message ("… office is closed
+now") and the next one dialed. A line that offers reminders asks after the last target
+whether to call again at the same time on the next weekday (``remind`` webhook, key 2).
+
 The targets come from the line's source (``clicktocall.targets``). On a line that finds
 them by location, a call whose ZIP code is missing or matches nothing asks the caller to
 key one in (``zip`` webhook, asked twice at most) before connecting; still nothing, the

@@ -18,6 +18,13 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
    ``CLICKTOCALL_PLACEMENT_RETRIES`` retries); after the last one, or on a permanent
    error, the attempt's outcome is ``error`` with the provider's answer as its detail.
 
+Scheduled calls (a call-back outside office hours, a reminder; see ``clicktocall.hours``)
+are recorded ``scheduled`` and their task runs at the instant they are due; the worker
+claims them the same way, also checks the line's daily cap of the day they are placed,
+and moves one it runs late (the worker was down) to the next opening when the offices
+have closed or it is night for the caller meanwhile. After a reminder is placed, the next
+one is scheduled, up to the line's count.
+
 A retry finds the call already placed when the provider reported it (its status
 callback sets the attempt's status) after a failure that only looked transient, such as
 a timeout; it then records the attempt as placed instead of calling again. A worker

@@ -325,3 +325,22 @@ def test_retention_leaves_a_scheduled_call_its_number_until_it_is_placed(hours_l
     waiting.refresh_from_db()
     done.refresh_from_db()
     assert waiting.phone == "+16175232338" and done.phone == ""
+
+
+@pytestmark_db
+def test_members_of_congress_are_called_in_their_offices_hours(worker_queue, client, us_data, outbox):
+    from .us_congress import congress_line
+
+    line = congress_line(hours_enabled=True, congress_office="district")
+    tuesday_evening = at(NEW_YORK, 2026, 12, 1, 18, 30)  # 15:30 in California
+    request = {**VALID, "phone": "4155550123", "zip": "94110"}
+    with time_machine.travel(tuesday_evening, tick=False):
+        # The San Francisco district offices are open.
+        assert message(client.post("/outgoing", request)) == PLACED
+        assert CallAttempt.objects.get().outcome == "placed"
+        # Their Washington offices are closed: called back when they open, in the caller's morning.
+        line.congress_office = "dc"
+        line.save()
+        assert message(client.post("/outgoing", {**request, "phone": "4155550124"})) == PLACED
+    attempt = CallAttempt.objects.get(outcome="scheduled")
+    assert attempt.scheduled_for == at(LOS_ANGELES, 2026, 12, 2, 8, 0)  # 11:00 in Washington
