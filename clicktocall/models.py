@@ -264,8 +264,10 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         return f"{self.name} ({label})" if self.name else label
 
     def clean(self) -> None:
-        """Redirect hosts are stored one per line; each must be a host name."""
+        """Redirect hosts are stored one per line; each must be a host name. Hours kept need a day."""
         super().clean()
+        if self.hours_enabled and not self.hours_days:
+            raise ValidationError({"hours_days": _("Tick the days the offices open, or stop keeping office hours.")})
         hosts = split_hosts(self.redirect_hosts)
         problems = [problem for problem in map(redirect_host_problem, hosts) if problem]
         if problems:

@@ -77,6 +77,8 @@ def test_staff_set_the_hours_and_bad_zones_or_dates_are_explained(admin_client, 
         3,
     )
 
+    response = admin_client.post(change_url(line), data | {"hours_days": []})
+    assert "Tick the days the offices open" in response.content.decode()
     bad = data | {"hours_time_zone": "Mars/Olympus", "hours_closed_dates": "2026-12-24\nsoon"}
     response = admin_client.post(change_url(line), bad)
     assert response.status_code == 200
