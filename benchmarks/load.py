@@ -64,34 +64,10 @@ class Scenario:
 
 PLACED = b"The call's been placed."
 SCENARIOS = [
-    Scenario(
-        "baseline: DRF view, one INSERT",
-        "POST",
-        "/bench/baseline/",
-        lambda: {"campaign_line": LINE, "phone": "+1" + next_phone()},
-        (200, b'"ok"'),
-    ),  # noqa: E501
-    Scenario(
-        "/outgoing success (console)",
-        "POST",
-        "/outgoing/",
-        lambda: {"campaign_line": "8559299898", "phone": next_phone(), "zip": "02113"},
-        (200, PLACED),
-    ),  # noqa: E501
-    Scenario(
-        "/outgoing rejected input",
-        "POST",
-        "/outgoing/",
-        lambda: {"campaign_line": "8559299898", "phone": "not a number"},
-        (400, b"info we were expecting"),
-    ),  # noqa: E501
-    Scenario(
-        "/outgoing JSONP",
-        "GET",
-        "/outgoing/",
-        lambda: {"campaign_line": "8559299898", "phone": next_phone(), "callback": "jQuery3710_1700000000000"},
-        (200, PLACED),
-    ),  # noqa: E501
+    Scenario("baseline: DRF view, one INSERT", "POST", "/bench/baseline/", lambda: {"campaign_line": LINE, "phone": "+1" + next_phone()}, (200, b'"ok"')),  # noqa: E501
+    Scenario("/outgoing success (console)", "POST", "/outgoing/", lambda: {"campaign_line": "8559299898", "phone": next_phone(), "zip": "02113"}, (200, PLACED)),  # noqa: E501
+    Scenario("/outgoing rejected input", "POST", "/outgoing/", lambda: {"campaign_line": "8559299898", "phone": "not a number"}, (400, b"info we were expecting")),  # noqa: E501
+    Scenario("/outgoing JSONP", "GET", "/outgoing/", lambda: {"campaign_line": "8559299898", "phone": next_phone(), "callback": "jQuery3710_1700000000000"}, (200, PLACED)),  # noqa: E501
 ]
 
 
@@ -211,7 +187,9 @@ def task_workers(env: dict[str, str], count: int, log_path: str, **extra: str) -
     worker_env = {**os.environ, **env, **extra}
     command = [sys.executable, "manage.py", "db_worker", "--interval", "0.05", "--no-startup-delay"]
     with open(log_path, "a") as log:
-        processes = [subprocess.Popen(command, cwd=ROOT, env=worker_env, stdout=log, stderr=log) for _ in range(count)]
+        processes = [
+            subprocess.Popen(command, cwd=ROOT, env=worker_env, stdout=log, stderr=log) for _ in range(count)
+        ]
     try:
         yield
     finally:
@@ -229,7 +207,6 @@ def queries_per_request() -> list[tuple[str, int]]:
 
     client = Client(HTTP_HOST=HOST)
     counted = []
-
     def accepted() -> dict[str, str]:
         return {"campaign_line": LINE, "phone": next_phone()}
 
@@ -281,10 +258,8 @@ def main(argv: list[str] | None = None) -> None:
     log_path = os.path.join(tempfile.gettempdir(), "clicktocall-bench-gunicorn.log")
     open(log_path, "w").close()
     print(f"database {env['DATABASE_URL']}, cache {env['REDIS_URL'] or 'in-process'}; server log {log_path}")
-    print(
-        f"gunicorn: {args.web_workers} sync workers; load: {args.concurrency} concurrent connections, "
-        f"{args.requests} requests per scenario in {args.rounds} interleaved rounds; {os.cpu_count()} CPUs\n"
-    )
+    print(f"gunicorn: {args.web_workers} sync workers; load: {args.concurrency} concurrent connections, "
+          f"{args.requests} requests per scenario in {args.rounds} interleaved rounds; {os.cpu_count()} CPUs\n")
 
     results = {s.name: Stats() for s in SCENARIOS}
     with gunicorn(env, args.web_workers, log_path) as port:
@@ -301,18 +276,8 @@ def main(argv: list[str] | None = None) -> None:
         s = results[scenario.name]
         p50, p99 = percentile(s.latencies, 0.5) * 1000, percentile(s.latencies, 0.99) * 1000
         base_p50 = percentile(base.latencies, 0.5) * 1000
-        rows.append(
-            [
-                scenario.name,
-                s.done,
-                s.errors,
-                fmt(s.rps),
-                fmt(p50, 2),
-                fmt(p99, 2),
-                f"{s.rps / base.rps:.2f}×",
-                f"{p50 / base_p50:.2f}×",
-            ]
-        )
+        rows.append([scenario.name, s.done, s.errors, fmt(s.rps), fmt(p50, 2), fmt(p99, 2),
+                     f"{s.rps / base.rps:.2f}×", f"{p50 / base_p50:.2f}×"])
     print(table(["scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "req/s vs base", "p50 vs base"], rows))
 
     print("\nSQL queries per request")
@@ -324,23 +289,11 @@ def main(argv: list[str] | None = None) -> None:
     with gunicorn(env, args.web_workers, log_path, **slow) as port:
         load(port, success, args.web_workers, args.web_workers)
         s = load(port, success, args.slow_requests, args.concurrency, args.max_seconds)
-    slow_rows.append(
-        [
-            "direct (placed in the request)",
-            s.done,
-            s.errors,
-            fmt(s.rps),
-            fmt(percentile(s.latencies, 0.5) * 1000),
-            fmt(percentile(s.latencies, 0.99) * 1000),
-            "-",
-        ]
-    )
+    slow_rows.append(["direct (placed in the request)", s.done, s.errors, fmt(s.rps),
+                      fmt(percentile(s.latencies, 0.5) * 1000), fmt(percentile(s.latencies, 0.99) * 1000), "-"])
 
     queued = {**slow, "CLICKTOCALL_PLACEMENT": "queued", "DJANGO_TASKS_BACKEND": "database"}
-    with (
-        gunicorn(env, args.web_workers, log_path, **queued) as port,
-        task_workers(env, args.task_workers, log_path, **queued),
-    ):  # noqa: E501
+    with gunicorn(env, args.web_workers, log_path, **queued) as port, task_workers(env, args.task_workers, log_path, **queued):  # noqa: E501
         load(port, success, args.web_workers, args.web_workers)
         started = time.perf_counter()
         s = load(port, success, args.slow_requests, args.concurrency, args.max_seconds)
@@ -350,21 +303,11 @@ def main(argv: list[str] | None = None) -> None:
             time.sleep(0.05)
         drained = time.perf_counter() - started
         left = waiting.count()
-    slow_rows.append(
-        [
-            f"queued ({args.task_workers} db_workers place)",
-            s.done,
-            s.errors,
-            fmt(s.rps),
-            fmt(percentile(s.latencies, 0.5) * 1000),
-            fmt(percentile(s.latencies, 0.99) * 1000),
-            f"{drained:.1f} s" + (f" ({left} left)" if left else ""),
-        ]
-    )
-    print(
-        f"\n/outgoing with a provider that takes 300 ms ({args.slow_requests} requests, "
-        f"{args.concurrency} concurrent, {args.web_workers} gunicorn workers)"
-    )
+    slow_rows.append([f"queued ({args.task_workers} db_workers place)", s.done, s.errors, fmt(s.rps),
+                      fmt(percentile(s.latencies, 0.5) * 1000), fmt(percentile(s.latencies, 0.99) * 1000),
+                      f"{drained:.1f} s" + (f" ({left} left)" if left else "")])
+    print(f"\n/outgoing with a provider that takes 300 ms ({args.slow_requests} requests, "
+          f"{args.concurrency} concurrent, {args.web_workers} gunicorn workers)")
     print(table(["placement", "requests", "errors", "req/s", "p50 ms", "p99 ms", "all placed after"], slow_rows))
     errors = sum(s.errors for s in results.values())
     if errors:

@@ -1,4 +1,4 @@
-"""Admin login throttling with django-axes, reading the client's address like /outgoing."""
+"""Admin login throttling with django-axes, counting clients like /outgoing counts them."""
 
 from __future__ import annotations
 
@@ -18,14 +18,17 @@ class LoginThrottleBackend(AxesStandaloneBackend):
     to throttle and is left to the next backend.
     """
 
-    def authenticate(
-        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
-    ) -> None:
+    def authenticate(self, request: HttpRequest | None, username: str | None = None,
+                     password: str | None = None, **kwargs: Any) -> None:
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The address axes counts failures against: through trusted proxies only."""
-    return clients.client_ip(request) or ""
+    """The address axes counts failures against, read like /outgoing reads it.
+
+    Through trusted proxies only; an IPv6 client is its network (a /64 by default), named
+    by the network's first address, so guessing from any address of it counts as one.
+    """
+    return clients.client_key(clients.client_ip(request)) or ""

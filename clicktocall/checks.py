@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import phonenumbers
 from django.core import checks
 from django.utils.module_loading import import_string
 
 from .conf import BACKEND_ALIASES, conf
+
+
+def settings_from_environment() -> bool:
+    """Whether Django runs on this service's own settings module, which reads every setting
+    from an environment variable of the same name (not on a project the app is installed into)."""
+    from django.conf import settings
+
+    module = sys.modules.get(getattr(settings, "SETTINGS_MODULE", None) or "")
+    own = Path(__file__).resolve().parent.parent / "project" / "settings.py"
+    return module is not None and Path(getattr(module, "__file__", None) or "").resolve() == own
 
 
 @checks.register()
@@ -32,7 +45,10 @@ def check_settings(app_configs=None, **kwargs):
                 errors.append(
                     checks.Error(
                         f"{name} is not set but the Twilio telephony backend is configured.",
-                        hint=f"Set the {name} environment variable (from the Twilio console).",
+                        hint=f"Set the {name} environment variable (from the Twilio console)."
+                        if settings_from_environment()
+                        else f"Set {name} in your Django settings (from the Twilio console); keep its value out of "
+                        "version control, e.g. read it from the environment or a secrets store.",
                         id="clicktocall.E002",
                     )
                 )
@@ -51,7 +67,8 @@ def check_settings(app_configs=None, **kwargs):
     if isinstance(region, str) and conf.DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
         errors.append(
             checks.Error(
-                f"CLICKTOCALL_DEFAULT_REGION {region!r} is not a country phone numbers are known for.",
+                f"CLICKTOCALL_DEFAULT_REGION {region!r} is not a country "
+                "phone numbers are known for.",
                 hint="Use an ISO 3166 two-letter code such as 'US', 'CA' or 'GB'.",
                 id="clicktocall.E004",
             )
@@ -81,6 +98,20 @@ def check_settings(app_configs=None, **kwargs):
                 id="clicktocall.E006",
             )
         )
+    else:
+        from .hosts import allowed_host_problem
+
+        for host in redirect_hosts:
+            problem = allowed_host_problem(host.strip()) if host != "*" else None
+            if problem:
+                errors.append(
+                    checks.Error(
+                        f"CLICKTOCALL_REDIRECT_HOSTS: {problem}.",
+                        hint="List the hosts of the campaign's own pages, e.g. 'www.example.org' or '.example.org'; "
+                        "a host that is not allowed is never redirected to.",
+                        id="clicktocall.E007",
+                    )
+                )
     return errors
 
 
@@ -120,8 +151,73 @@ def check_limits(app_configs=None, **kwargs):
         except (TypeError, ValueError):
             ok = False
         if not ok:
-            errors.append(checks.Error(f"CLICKTOCALL_{name} must be a whole number, 0 or more.", id="clicktocall.E103"))
+            errors.append(
+                checks.Error(
+                    f"CLICKTOCALL_{name} must be a whole number, 0 or more.", id="clicktocall.E103"
+                )
+            )
+    try:
+        prefix_ok = 1 <= conf.IPV6_PREFIX <= 128
+    except (TypeError, ValueError):
+        prefix_ok = False
+    if not prefix_ok:
+        errors.append(
+            checks.Error(
+                "CLICKTOCALL_IPV6_PREFIX must be a prefix length from 1 to 128, "
+                f"not {conf._get('CLICKTOCALL_IPV6_PREFIX')!r}.",
+                hint="Set it to 64 (a subscriber's or a local network's block): IPv6 clients are counted by network.",
+                id="clicktocall.E104",
+            )
+        )
+    errors.extend(_check_limit_store())
     return errors
+
+
+def _check_limit_store():
+    from django.db import connections, router
+
+    from .limits import STORES, store_name
+    from .models import LimitCounter
+
+    if conf.LIMIT_STORE not in {"auto", *STORES}:
+        return [
+            checks.Error(
+                f"CLICKTOCALL_LIMIT_STORE is {conf.LIMIT_STORE!r}; it must be 'auto', 'cache' or 'database'.",
+                hint="Leave it at 'auto': the cache when it is Redis or Memcached, else the database.",
+                id="clicktocall.E105",
+            )
+        ]
+    if store_name() == "database":
+        vendor = connections[router.db_for_write(LimitCounter)].vendor
+        if vendor not in ("postgresql", "sqlite"):
+            return [
+                checks.Error(
+                    f"Cooldowns and rate counters are kept in the database, and {vendor} is not supported for them.",
+                    hint="Use PostgreSQL or SQLite, or set REDIS_URL (CACHES) so that Redis keeps them.",
+                    id="clicktocall.E106",
+                )
+            ]
+    return []
+
+
+@checks.register(deploy=True)
+def check_limits_shared(app_configs=None, **kwargs):
+    """In production, limits must be shared by every server process."""
+    from .limits import cache_backend, cache_is_shared, store_name
+
+    if store_name() == "cache" and not cache_is_shared():
+        backend = cache_backend() or "missing"
+        return [
+            checks.Error(
+                f"CLICKTOCALL_LIMIT_STORE is 'cache' but CACHES[{conf.CACHE!r}] is {backend}, which is kept per "
+                "process or changed by read-then-write: each server process would hold its own cooldowns and "
+                "rates, and simultaneous requests would each place a call.",
+                hint="Set CLICKTOCALL_LIMIT_STORE = 'auto' (the database keeps the limits), or point the cache at "
+                "Redis (REDIS_URL).",
+                id="clicktocall.E107",
+            )
+        ]
+    return []
 
 
 # Installation: what a host project must add, and the type of every setting.
@@ -142,6 +238,47 @@ def _outgoing_paths() -> list[str]:
     except NoReverseMatch:
         path = "/outgoing"
     return [path, path + "/"]
+
+
+def _reversible(name: str, **kwargs) -> bool:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse(f"clicktocall:{name}", kwargs=kwargs)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+URLS_HINT = (
+    "Add path(\"\", include(\"clicktocall.urls\")) to the root URLconf, or mount the parts "
+    "(clicktocall.urls.outgoing, .webhooks, .docs) together in the 'clicktocall' namespace: see the README's "
+    "'Installing into your project'."
+)
+
+
+@checks.register(checks.Tags.urls)
+def check_urls(app_configs=None, **kwargs):
+    """``/outgoing`` and, with Twilio, the webhooks are mounted in the ``clicktocall`` namespace."""
+    errors = []
+    if not _reversible("outgoing"):
+        errors.append(
+            checks.Warning(
+                "The URL 'clicktocall:outgoing' is not installed, so pages cannot reach /outgoing.",
+                hint=URLS_HINT,
+                id="clicktocall.W023",
+            )
+        )
+    backend = conf._get("CLICKTOCALL_TELEPHONY_BACKEND")
+    if backend in ("twilio", BACKEND_ALIASES["twilio"]) and not _reversible("twilio-status", token="t"):
+        errors.append(
+            checks.Error(
+                "The URL 'clicktocall:twilio-status' is not installed, so Twilio cannot report how calls went.",
+                hint=URLS_HINT,
+                id="clicktocall.E028",
+            )
+        )
+    return errors
 
 
 @checks.register()
@@ -177,7 +314,7 @@ def check_installation(app_configs=None, **kwargs):
         errors.append(
             checks.Error(
                 f"CORS_URLS_REGEX is not a valid regular expression: {regex!r}.",
-                hint=f'Set CORS_URLS_REGEX = r"{RECOMMENDED_CORS_REGEX}".',
+                hint=f"Set CORS_URLS_REGEX = r\"{RECOMMENDED_CORS_REGEX}\".",
                 id="clicktocall.E023",
             )
         )
@@ -189,7 +326,7 @@ def check_installation(app_configs=None, **kwargs):
                 checks.Error(
                     f"CORS_URLS_REGEX {regex!r} does not match {' and '.join(missing)}, so browsers block "
                     "cross-origin requests to /outgoing.",
-                    hint=f'Set CORS_URLS_REGEX = r"^{re.escape(paths[0])}/?$" (or add that path to it).',
+                    hint=f"Set CORS_URLS_REGEX = r\"^{re.escape(paths[0])}/?$\" (or add that path to it).",
                     id="clicktocall.E024",
                 )
             )
@@ -197,7 +334,7 @@ def check_installation(app_configs=None, **kwargs):
             errors.append(
                 checks.Warning(
                     f"CORS_URLS_REGEX {regex!r} gives CORS headers to every route, not only /outgoing.",
-                    hint=f'Set CORS_URLS_REGEX = r"^{re.escape(paths[0])}/?$".',
+                    hint=f"Set CORS_URLS_REGEX = r\"^{re.escape(paths[0])}/?$\".",
                     id="clicktocall.W020",
                 )
             )
@@ -222,14 +359,8 @@ def _check_types():
     from urllib.parse import urlsplit
 
     errors = []
-    for name in (
-        "CLICKTOCALL_TELEPHONY_BACKEND",
-        "CLICKTOCALL_PUBLIC_URL",
-        "CLICKTOCALL_DEFAULT_REGION",
-        "TWILIO_ACCOUNT_SID",
-        "TWILIO_AUTH_TOKEN",
-        "TWILIO_API_BASE_URL",
-    ):
+    for name in ("CLICKTOCALL_TELEPHONY_BACKEND", "CLICKTOCALL_PUBLIC_URL", "CLICKTOCALL_DEFAULT_REGION",
+                 "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL"):
         value = conf._get(name)
         if not isinstance(value, str):
             errors.append(

@@ -9,10 +9,10 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.http.request import validate_host
 from django.utils.translation import gettext_lazy as _
 
 from . import phone
+from .hosts import allowed_host_problem, ascii_host, is_allowed, lowered
 from .hours.fields import WeekdaysField, validate_dates, validate_time_zone
 
 
@@ -30,22 +30,9 @@ def validate_e164(value: str) -> None:
         raise ValidationError(_("Store the number in E.164 form, e.g. %(n)s."), params={"n": normalized})
 
 
-# A host name, or ".example.org" for a domain and its subdomains (Django's ALLOWED_HOSTS syntax).
-HOST_RE = re.compile(r"^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
-
-
 def split_hosts(text: str) -> list[str]:
     """Host names written one per line, or separated by commas or spaces, lowercased."""
-    return [host.lower() for host in re.split(r"[\s,]+", text or "") if host]
-
-
-def redirect_host_problem(host: str) -> str | None:
-    """Why ``host`` cannot be a redirect host, or None."""
-    if host == "*":
-        return "'*' is not allowed: it would make /outgoing an open redirect"
-    if not HOST_RE.match(host):
-        return f"{host!r} is not a host name (e.g. www.example.org, or .example.org)"
-    return None
+    return [lowered(host) for host in re.split(r"[\s,]+", text or "") if host]
 
 
 class NormalizedPhoneNumber:
@@ -269,7 +256,7 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         if self.hours_enabled and not self.hours_days:
             raise ValidationError({"hours_days": _("Tick the days the offices open, or stop keeping office hours.")})
         hosts = split_hosts(self.redirect_hosts)
-        problems = [problem for problem in map(redirect_host_problem, hosts) if problem]
+        problems = [problem for problem in map(allowed_host_problem, hosts) if problem]
         if problems:
             raise ValidationError({"redirect_hosts": problems})
         self.redirect_hosts = "\n".join(hosts)
@@ -279,7 +266,7 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         return [host for host in split_hosts(self.redirect_hosts) if host != "*"]
 
     def allows_redirect_to(self, host: str) -> bool:
-        return bool(host) and validate_host(host.lower(), self.redirect_host_list)
+        return is_allowed(ascii_host(host), self.redirect_host_list)
 
 
 class CallAttempt(models.Model):
@@ -310,7 +297,9 @@ class CallAttempt(models.Model):
         FAILED = "failed", _("Failed")
         CANCELED = "canceled", _("Canceled")
 
-    line = models.ForeignKey(CampaignLine, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("line"))
+    line = models.ForeignKey(
+        CampaignLine, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("line")
+    )
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     phone = models.CharField(_("phone"), max_length=16, blank=True, help_text=_("E.164; empty when invalid."))
     name = models.CharField(_("name"), max_length=255, blank=True)
@@ -495,6 +484,25 @@ class BlockEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value} ({self.get_reason_display()})"
+
+
+class LimitCounter(models.Model):
+    """A cooldown or a rate counter, when the limits are kept in the database.
+
+    ``key`` is a hash (see ``limits.key``): no number or address is stored in clear.
+    ``expires`` is in seconds since the epoch; an expired row counts as absent.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    count = models.BigIntegerField(default=0)
+    expires = models.FloatField(db_index=True)
+
+    class Meta:
+        verbose_name = _("limit counter")
+        verbose_name_plural = _("limit counters")
+
+    def __str__(self) -> str:
+        return self.key
 
 
 # The tables of the US Congress target source belong to this app.

@@ -176,3 +176,13 @@ def test_check_only_changes_nothing(us_data, release):
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
         pass
+
+
+def test_without_a_source_the_shipped_data_is_loaded_only_when_none_is(us_data, release):
+    assert "is loaded from" in run()  # nothing replaced
+    release.members(lambda ms: [m for m in ms if m["id"]["bioguide"] != LYNCH])
+    run("--from", str(release.path), "--vacant", "MA-08")
+    newer = CongressDataset.objects.get().version
+    assert "is loaded from" in run() and CongressDataset.objects.get().version == newer
+    CongressDataset.objects.all().delete()
+    assert "Loaded US Congress data" in run() and CongressDataset.objects.get().version == us_data.version

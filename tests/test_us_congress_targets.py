@@ -239,3 +239,31 @@ def test_after_the_last_custom_target_come_the_members(congress):
     assert next_step(listed, legs[2], 2, "busy") == (2, 1)  # the same member's next office
     assert next_step(listed, legs[2], 2, "completed") == (3, 0)
     assert first.pk == listed[0].target_id
+
+
+# The ZIP code webhook
+
+
+@pytest.mark.parametrize("digits", ["", "abc", "0" * 40, "02113#", "<Say>"])
+def test_keyed_in_digits_that_are_no_zip_code_count_as_a_try(congress, digits):
+    from django.test import Client
+
+    from .test_webhooks import signed_post, url
+
+    attempt = CallAttempt.objects.create(line=congress, phone="+16175232338", outcome="placed", variables={"a": 1})
+    response = signed_post(Client(), url("zip", attempt, tries=0), {"Digits": digits, "To": attempt.phone})
+    assert response.status_code == 200
+    assert b"Sorry, we could not find that ZIP code." in response.content and b"/zip/" in response.content
+    attempt.refresh_from_db()
+    assert attempt.variables == {"a": 1}
+
+
+def test_the_zip_webhook_needs_a_signature(congress):
+    from django.test import Client
+
+    from .test_webhooks import url
+
+    attempt = CallAttempt.objects.create(line=congress, phone="+16175232338", outcome="placed")
+    assert Client().post(url("zip", attempt, tries=0), {"Digits": "02113"}).status_code == 403
+    attempt.refresh_from_db()
+    assert "zip" not in attempt.variables

@@ -75,6 +75,7 @@ class BlockEntryAdmin(PhoneSearchMixin, admin.ModelAdmin):
         return obj.expires_at is None or obj.expires_at > timezone.now()
 
 
+
 def _clean_countries(value: str) -> str:
     codes = phones.country_codes(value)
     unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]

@@ -134,9 +134,7 @@ _classes: dict[type, type] = {}
 
 def _date_range_class(base: type) -> type:
     if base not in _classes:
-        _classes[base] = (
-            base
-            if issubclass(base, DateRangeQuerySet)
-            else type(f"DateRange{base.__name__}", (DateRangeQuerySet, base), {})
+        _classes[base] = base if issubclass(base, DateRangeQuerySet) else type(
+            f"DateRange{base.__name__}", (DateRangeQuerySet, base), {}
         )
     return _classes[base]

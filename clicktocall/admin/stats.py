@@ -119,8 +119,9 @@ def chart_context(stats: LineStats) -> dict:
             "ctc-chart-targets",
             [(row.name or row.number or "(deleted target)", row.connected) for row in stats.targets],
             title="Connections per target",
-            desc="How many calls were connected to each target. "
-            + "; ".join(f"{row.name or row.number}: {row.connected}" for row in stats.targets),
+            desc="How many calls were connected to each target. " + "; ".join(
+                f"{row.name or row.number}: {row.connected}" for row in stats.targets
+            ),
             color=charts.COLORS[2],
         )
     return {
@@ -220,7 +221,9 @@ class LineStatsMixin:
             "stats": stats,
             "presets": _presets(timezone.localdate()),
             "targets_csv_url": "?" + urlencode({**query, "format": "csv"}),
-            "export_url": optional_url(f"admin:{self.opts.app_label}_{self.opts.model_name}_export", [line.pk], query),
+            "export_url": optional_url(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_export", [line.pk], query
+            ),
             "change_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[line.pk]),
             **chart_context(stats),
         }

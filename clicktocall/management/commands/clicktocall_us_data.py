@@ -1,6 +1,6 @@
 """Load or refresh the US Congress data (ZIP code areas → districts, members, offices).
 
-    python manage.py clicktocall_us_data                          # the data shipped with the app
+    python manage.py clicktocall_us_data                          # the shipped data, when none is loaded yet
     python manage.py clicktocall_us_data --from /path/to/release  # a folder holding newer files
     python manage.py clicktocall_us_data --from https://example.org/us-data/ --vacant TX-18
     python manage.py clicktocall_us_data --check --from PATH      # check and show the changes only
@@ -39,12 +39,19 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="check the release and show the changes only")
 
     def handle(self, *args, **options):
+        current = CongressDataset.objects.first()
+        if not options["source"] and current is not None and not options["check"]:
+            # Never replace a newer release by the shipped one unasked: safe to run at every deploy.
+            self.stdout.write(
+                f"US Congress data {current.version} (released {current.released}) is loaded from {current.source}; "
+                f"to load another release: --from PATH_OR_URL (the shipped one: --from {loader.PACKAGE_DATA})."
+            )
+            return
         source = options["source"] or str(loader.PACKAGE_DATA)
         vacant = {code.strip().upper().replace("-SENATE", "-senate") for code in options["vacant"] if code.strip()}
         try:
             if options["check"]:
                 release = loader.read(source)
-                current = CongressDataset.objects.first()
                 known = loader.vacancies(release, vacant | set(current.vacant if current else ()))
                 problems = loader.check(release, known)
                 if problems:
