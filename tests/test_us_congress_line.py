@@ -99,7 +99,9 @@ def test_the_lines_page_shows_the_data_and_links_the_look_up(admin_client, us_da
     line = congress_line()
     page = admin_client.get(reverse("admin:clicktocall_campaignline_change", args=[line.pk])).content.decode()
     assert f"version {us_data.version}, released {us_data.released}" in page
-    assert reverse("admin:clicktocall_campaignline_target_lookup", args=[line.pk]) in page
+    lookup = reverse("admin:clicktocall_campaignline_target_lookup", args=[line.pk])
+    assert f'<form id="ctc-target-lookup" method="get" action="{lookup}"></form>' in page
+    assert "name='zip' form='ctc-target-lookup'" in page  # the box on the page submits to the look-up
     assert 'name="congress_chambers"' in page and 'name="caller_id"' in page
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -30,6 +31,7 @@ TARGET_FIELDS = [
     "us_congress_data",
 ]
 LOOKUP_KEYS = ("zip", "state", "district", "congressional_district")
+LOOKUP_FORM = "ctc-target-lookup"
 
 
 class TargetSourceLineAdminMixin:
@@ -58,8 +60,24 @@ class TargetSourceLineAdminMixin:
         )
         if obj is None or obj.pk is None:
             return data
-        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_target_lookup", args=[obj.pk])
-        return format_html("{}. <a href='{}'>Look up a ZIP code: whom a call would connect to</a>", data, url)
+        # The box belongs to a form of its own, outside the line's form (see line_change_form.html).
+        return format_html(
+            "{}.<br><label for='ctc-lookup-zip'>Whom would a call connect to, for the ZIP code</label> "
+            "<input id='ctc-lookup-zip' type='text' name='zip' form='{}' inputmode='numeric' maxlength='10' "
+            "size='10' autocomplete='off'> <button type='submit' class='button' form='{}'>Look up</button>",
+            data,
+            LOOKUP_FORM,
+            LOOKUP_FORM,
+        )
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        extra_context = dict(extra_context or {})
+        opts = self.model._meta  # type: ignore[attr-defined]
+        extra_context["target_lookup_form"] = LOOKUP_FORM
+        extra_context["target_lookup_url"] = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_target_lookup", args=[unquote(object_id)]
+        )
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
 
     def target_lookup_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         line = viewable_line(self, request, object_id)

@@ -6,7 +6,9 @@ import pytest
 
 from clicktocall import embed
 from clicktocall.models import CallAttempt
-from tests.us_congress import congress_line
+from tests.us_congress import WARREN, congress_line
+
+from .conftest import log_in_as_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,3 +42,14 @@ def test_the_zip_code_is_explained_checked_and_sent(page, widget_page, outbox):
     page.get_by_role("status").filter(has_text="The call's been placed.").wait_for()
     assert zip_field.get_attribute("aria-invalid") is None
     assert CallAttempt.objects.get().variables == {"zip": "02113-1234"} and len(outbox) == 1
+
+
+def test_the_look_up_box_on_the_lines_page(page, live_server, us_data):
+    line = congress_line()
+    log_in_as_staff(page, live_server, f"/admin/clicktocall/campaignline/{line.pk}/change/")
+    box = page.get_by_label("Whom would a call connect to, for the ZIP code")
+    box.fill("02113")
+    box.press("Enter")  # the box's own form, not the line's
+    page.get_by_role("heading", name="A call would connect to, in order").wait_for()
+    assert "/targets/?zip=02113" in page.url
+    assert page.get_by_role("cell", name=f"Senator Elizabeth Warren ({WARREN})").count() == 1
