@@ -344,3 +344,21 @@ def test_members_of_congress_are_called_in_their_offices_hours(worker_queue, cli
         assert message(client.post("/outgoing", {**request, "phone": "4155550124"})) == PLACED
     attempt = CallAttempt.objects.get(outcome="scheduled")
     assert attempt.scheduled_for == at(LOS_ANGELES, 2026, 12, 2, 8, 0)  # 11:00 in Washington
+
+
+@pytest.mark.postgres
+@pytestmark_db
+def test_a_scheduled_call_is_placed_by_a_worker_started_afterwards_in_its_own_process(worker_queue, line):
+    """The call waits in the database, not in a process: a worker started later (a restart) places it."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from .test_placement import worker_process
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process needs a database server it can share with the test")
+    attempt = scheduled_attempt(line, timezone.now() - dt.timedelta(seconds=1))
+    done = worker_process()
+    assert done.returncode == 0, done.stderr
+    attempt.refresh_from_db()
+    assert attempt.outcome == "placed" and attempt.provider_call_id.startswith("CA")
