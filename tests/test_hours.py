@@ -151,6 +151,15 @@ def test_a_visitor_whose_zip_is_on_the_west_coast_is_called_in_their_morning(wor
 
 
 @pytestmark_db
+@pytest.mark.parametrize("zip_code", ["١٢٣٤٥", "²²²²²", "٠١٢٣٤-٥٦٧٨", "0" * 200, "99999", "{}"])
+def test_a_zip_code_of_any_kind_never_breaks_a_call_back(worker_queue, client, hours_line, zip_code):
+    with time_machine.travel(at(NEW_YORK, 2026, 12, 5, 23, 30), tick=False):
+        response = client.post("/outgoing", {**VALID, "zip": zip_code})
+    assert message(response) == PLACED
+    assert CallAttempt.objects.get().scheduled_for == at(NEW_YORK, 2026, 12, 7, 9, 0)  # the number's zone
+
+
+@pytestmark_db
 def test_a_request_on_a_holiday_is_called_back_the_next_working_day(worker_queue, client, hours_line):
     with time_machine.travel(at(NEW_YORK, 2026, 11, 26, 10, 0), tick=False):  # Thanksgiving
         assert message(client.post("/outgoing", VALID)) == PLACED
@@ -314,6 +323,7 @@ def test_the_visitors_zone_comes_from_the_zip_code_else_the_numbers_area():
     assert offices.visitor_zone({"zip": "00000"}, "+13035550100") == "America/Denver"
     assert offices.visitor_zone({"zip": ["x"]}, "+18005550100") == ""  # neither tells
     assert offices.visitor_zone({"zip": "9411"}, "not a number") == ""
+    assert offices.visitor_zone({"zip": "١٢٣٤٥"}, "") == ""  # digits, but not ASCII ones
 
 
 @pytestmark_db

@@ -119,7 +119,7 @@ def number_zone(e164: str) -> str:
 def zip_zone(zip_code: Any) -> str:
     """The time zone of a US ZIP code (the ``zipcodes`` package's offline data), else ""."""
     text = str(zip_code or "").strip()[:5]
-    if len(text) != 5 or not text.isdigit():
+    if len(text) != 5 or not (text.isascii() and text.isdigit()):  # the package's parser wants ASCII digits
         return ""
     try:
         found = zipcodes.matching(text)
