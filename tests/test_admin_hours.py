@@ -135,3 +135,28 @@ def test_the_line_page_warns_when_the_task_backend_cannot_call_back_later(admin_
     assert "cannot run a call later" in admin_client.get(change_url(hours_line)).content.decode()
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     assert "cannot run a call later" not in admin_client.get(change_url(hours_line)).content.decode()
+
+
+def test_a_target_gets_its_own_zone_and_hours_inline(admin_client, line):
+    data = line_form(phone_number=line.phone_number, name=line.name) | {
+        "targets-TOTAL_FORMS": "1",
+        "targets-INITIAL_FORMS": "0",
+        "targets-0-position": "0",
+        "targets-0-name": "Weekend office",
+        "targets-0-phone_number": "+12025550100",
+        "targets-0-is_active": "on",
+        "targets-0-time_zone": "America/Denver",
+        "targets-0-hours_days": ["6", "7"],
+        "targets-0-hours_opens": "10:00",
+    }
+    response = admin_client.post(change_url(line), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    target = line.targets.get()
+    assert (target.time_zone, target.hours_days, target.hours_opens, target.hours_closes) == (
+        "America/Denver",
+        "67",
+        dt.time(10),
+        None,
+    )
+    response = admin_client.post(change_url(line), data | {"targets-0-time_zone": "Denver"})
+    assert response.status_code == 200 and "Denver is not a time zone name" in response.content.decode()
