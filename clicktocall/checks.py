@@ -217,7 +217,22 @@ def check_limits_shared(app_configs=None, **kwargs):
                 id="clicktocall.E107",
             )
         ]
+    if cache_backend().startswith(PER_PROCESS_CACHES):
+        return [
+            checks.Error(
+                f"CACHES[{conf.CACHE!r}] is {cache_backend()}, which each server process keeps for itself: a number "
+                "or address blocked in the admin, or a line switched off, would go on being served by the other "
+                "processes until their copies expire.",
+                hint="Point the cache at Redis (REDIS_URL), or at the database "
+                "(DJANGO_CACHE_URL=db://clicktocall_cache, then manage.py createcachetable) in this project; "
+                "in a host project, set CACHES to a shared backend.",
+                id="clicktocall.E108",
+            )
+        ]
     return []
+
+
+PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.", "django.core.cache.backends.dummy.")
 
 
 # Installation: what a host project must add, and the type of every setting.

@@ -26,6 +26,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "calls.example.org",
+    "DJANGO_CACHE_URL": "db://clicktocall_cache",
 }
 
 
@@ -117,6 +118,13 @@ def test_every_limit_has_an_environment_override():
     assert (values["cache"], values["cache_location"]) == ("RedisCache", "redis://127.0.0.1:6379/4")
     assert (values["limit_store"], values["ipv6_prefix"], values["sqlite_options"]["timeout"]) == ("cache", 56, 5)
     assert show(CLICKTOCALL_LIMIT_STORE="database", DJANGO_CACHE_URL="redis://x")["limit_store"] == "database"
+
+
+def test_check_deploy_refuses_a_per_process_cache():
+    """Without REDIS_URL or DJANGO_CACHE_URL the cache is each process's own memory."""
+    result = run(["manage.py", "check", "--deploy"], **{k: v for k, v in PRODUCTION.items() if k != "DJANGO_CACHE_URL"})
+    assert result.returncode != 0
+    assert "clicktocall.E108" in result.stderr + result.stdout
 
 
 def test_check_deploy_refuses_limits_in_a_per_process_cache():

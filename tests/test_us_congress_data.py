@@ -186,3 +186,15 @@ def test_without_a_source_the_shipped_data_is_loaded_only_when_none_is(us_data, 
     assert "is loaded from" in run() and CongressDataset.objects.get().version == newer
     CongressDataset.objects.all().delete()
     assert "Loaded US Congress data" in run() and CongressDataset.objects.get().version == us_data.version
+
+
+def test_the_first_look_up_of_a_fresh_install_loads_the_data(us_data):
+    from clicktocall import targets
+
+    from .us_congress import congress_line
+
+    for model in (CongressDataset, ZipDistrict, CongressOffice, CongressMember):
+        model.objects.all().delete()
+    found = targets.resolve(congress_line(), {"zip": "02113"}).targets
+    assert [t.member_id for t in found] == ["W000817", MARKEY, LYNCH]
+    assert CongressDataset.objects.get().version == us_data.version

@@ -413,6 +413,13 @@ def load(source: str | os.PathLike[str], vacant: set[str] | None = None) -> tupl
     return replace(release, known), lines
 
 
+def load_if_missing() -> bool:
+    """Load the shipped release when no data is loaded; whether it was loaded now."""
+    if CongressDataset.objects.exists():
+        return False
+    return current() is not None
+
+
 def current() -> CongressDataset | None:
     """The loaded dataset; the shipped one is loaded first when there is none."""
     dataset = CongressDataset.objects.first()

@@ -104,8 +104,9 @@ class CongressTargets(TargetSource):
         members: list[CongressMember] = []
         found = False
         if where.known:
-            loader.current()
             members, found = find_members(line, where)
+            if not members and loader.load_if_missing():  # the first look-up of a fresh install
+                members, found = find_members(line, where)
         targets = []
         for member in ordered(line, members, seed):
             numbers = offices(member, where.zip, district_first=line.congress_office == line.Office.DISTRICT)
