@@ -16,6 +16,11 @@ A call goes through these steps, each one a webhook Twilio requests (see ``webho
    line says so) has its next office dialed when one is busy or does not answer; after
    the last target the closing message.
 
+On a line that keeps office hours (``clicktocall.hours``), a target whose office is
+closed at the time of the call is skipped with a short message ("… office is closed
+now") and the next one dialed. A line that offers reminders asks after the last target
+whether to call again at the same time on the next weekday (``remind`` webhook, key 2).
+
 The targets come from the line's source (``clicktocall.targets``). On a line that finds
 them by location, a call whose ZIP code is missing or matches nothing asks the caller to
 key one in (``zip`` webhook, asked twice at most) before connecting; still nothing, the
@@ -31,6 +36,7 @@ they show is what the call does.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -39,9 +45,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from . import targets as target_sources
 from .conf import conf
+from .hours import offices as hours
 from .targets import ResolvedTarget
 
 if TYPE_CHECKING:
@@ -68,6 +76,10 @@ ANNOUNCE_OFFICE = "Trying another office of {name}."
 ASK_ZIP = "Please enter your five-digit ZIP code."
 ZIP_NOT_FOUND = "Sorry, we could not find that ZIP code."
 NO_TARGET_FOUND = "Sorry, we could not find whom to connect you to. Goodbye."
+CLOSED_NOW = "{name}'s office is closed now."
+REMIND_KEY = "2"
+REMIND_PROMPT = "To be called again at this time on the next weekday, press 2."
+REMIND_SET = "We will call you again at this time on the next weekday. To stop these calls, press 9 on any of them."
 ZIP_DIGITS = 5
 ZIP_TRIES = 2
 # A target's next office is dialed after these outcomes (not after a conversation or *).
@@ -140,6 +152,7 @@ class FlowUrls:
     gather: str
     dial: Callable[[int], str]
     zip: Callable[[int], str] = lambda tries: ""
+    remind: str = ""
 
     @classmethod
     def for_token(cls, token: str) -> FlowUrls:
@@ -152,7 +165,8 @@ class FlowUrls:
             return base + reverse("clicktocall:twilio-zip", kwargs={"token": token, "tries": tries})
 
         gather = base + reverse("clicktocall:twilio-gather", kwargs={"token": token})
-        return cls(gather=gather, dial=dial, zip=zip_entry)
+        remind = base + reverse("clicktocall:twilio-remind", kwargs={"token": token})
+        return cls(gather=gather, dial=dial, zip=zip_entry, remind=remind)
 
 
 @dataclass
@@ -166,6 +180,8 @@ class CallFlow:
     ring_timeout: int = 30
     needs_zip: bool = False  # no target found by location yet: ask the caller for a ZIP code
     caller_number: str = ""  # shown to targets instead of the line's number (see caller_id_for)
+    now: dt.datetime | None = None  # when the call happens, for office hours (the present by default)
+    offer_reminder: bool = False  # after the last target, offer to call again on the next weekday
 
     @classmethod
     def for_line(
@@ -176,6 +192,8 @@ class CallFlow:
         targets: Iterable[ResolvedTarget] | None = None,
         *,
         caller_number: str = "",
+        now: dt.datetime | None = None,
+        offer_reminder: bool | None = None,
     ) -> CallFlow:
         """The flow of a call on ``line`` whose webhook URLs carry ``token``.
 
@@ -194,13 +212,19 @@ class CallFlow:
             ring_timeout=conf.RING_TIMEOUT,
             needs_zip=needs_zip,
             caller_number=caller_number,
+            now=now or timezone.now(),
+            offer_reminder=line.reminder_count > 0 if offer_reminder is None else offer_reminder,
         )
 
     @classmethod
     def for_attempt(cls, attempt: CallAttempt, called: str = "") -> CallFlow:
         """The flow of the attempt's call; ``called`` is the ``To`` of the signed webhook request."""
         return cls.for_line(
-            attempt.line, attempt_variables(attempt), attempt.token, caller_number=caller_id_for(attempt, called)
+            attempt.line,
+            attempt_variables(attempt),
+            attempt.token,
+            caller_number=caller_id_for(attempt, called),
+            offer_reminder=attempt.line.reminder_count > 0 and attempt.reminder == 0,  # reminders then follow alone
         )
 
     # Steps
@@ -299,6 +323,31 @@ class CallFlow:
         response.hangup()
         return response
 
+    def closed(self, target: ResolvedTarget) -> bool:
+        """Whether ``target``'s office is outside its hours at the time of the call."""
+        if not self.line.hours_enabled:
+            return False
+        return not hours.for_target(self.line, target).is_open(self.now or timezone.now())
+
+    def open_from(self, position: int) -> tuple[int, list[ResolvedTarget]]:
+        """The first target from ``position`` whose office is open, and the closed ones passed over."""
+        skipped: list[ResolvedTarget] = []
+        while position < len(self.targets) and self.closed(self.targets[position]):
+            skipped.append(self.targets[position])
+            position += 1
+        return position, skipped
+
+    def reminded(self, digits: str, *, scheduled: bool) -> VoiceResponse:
+        """After the caller answered the reminder offer: confirm the reminder when ``scheduled``, then goodbye."""
+        if digits == OPT_OUT_KEY:
+            return self.opted_out()
+        response = _response()
+        if scheduled:
+            self._say(response, REMIND_SET)
+        self._closing(response)
+        response.hangup()
+        return response
+
     # Pieces
 
     def _ask_zip_into(self, response: Any, tries: int) -> None:
@@ -308,7 +357,16 @@ class CallFlow:
         response.redirect(url, method="POST")  # no key: counts as a try
 
     def _connect_into(self, response: Any, position: int, leg: int | None = None, office: int = 0) -> None:
+        if office == 0:
+            following, skipped = self.open_from(position)
+            for target in skipped:
+                self._say(response, CLOSED_NOW.format(name=target.name))
+            leg = (position if leg is None else leg) + len(skipped)
+            position = following
         if position >= len(self.targets):
+            if self.offer_reminder and self.urls.remind:
+                gather = response.gather(num_digits=1, action=self.urls.remind, method="POST", timeout=GATHER_TIMEOUT)
+                self._say(gather, REMIND_PROMPT)
             self._closing(response)
             response.hangup()
             return
@@ -448,10 +506,13 @@ class Stage:
 
 
 def preview(
-    line: CampaignLine, variables: Mapping[str, Any], targets: Iterable[ResolvedTarget] | None = None
+    line: CampaignLine,
+    variables: Mapping[str, Any],
+    targets: Iterable[ResolvedTarget] | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Stage]:
-    """Every step of a call on ``line`` for these variables, as the webhooks would answer."""
-    flow = CallFlow.for_line(line, variables, "preview", targets)
+    """Every step of a call on ``line`` for these variables, as the webhooks would answer (at ``now``)."""
+    flow = CallFlow.for_line(line, variables, "preview", targets, now=now)
     stages: list[tuple[str, VoiceResponse]] = [("A person answers", flow.answer("human"))]
     if line.human_check == line.HumanCheck.MACHINE_DETECTION:
         stages.append(("A machine answers", flow.answer("machine_end_beep")))

@@ -18,6 +18,7 @@ from django.utils import timezone
 from . import callflow, guards, lifecycle, signals, targets
 from .conf import conf
 from .exceptions import ClickToCallError, TelephonyError
+from .hours import callbacks
 from .models import CallAttempt, CampaignLine
 from .outgoing.params import OutgoingParams
 from .telephony import CallRequest, get_backend
@@ -155,12 +156,26 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         result.retry_after = refusal.retry_after
         return result
 
-    attempt = _new_attempt(line, params, meta, initial_outcome())
+    opening = None
+    if line.hours_enabled and line.outside_hours != line.OutsideHours.CALL_NOW:
+        closed, opening = callbacks.outside_hours(line, params.variables, params.phone)
+        if closed and (opening is None or line.outside_hours == line.OutsideHours.REFUSE):
+            # No call now: the person may ask again in the hours, with nothing spent.
+            guards.give_back(line, params.phone, meta.client_ip, taken_at)
+            detail = "outside the line's hours" + ("" if opening else ", and no opening ahead")
+            return _refuse(line, params, meta, Outcome.ERROR, CallAttempt.Outcome.OUTSIDE_HOURS, detail)
+        if not closed:
+            opening = None
+
+    attempt = _new_attempt(line, params, meta, CallAttempt.Outcome.SCHEDULED if opening else initial_outcome())
     try:
+        if opening is not None:
+            return callbacks.schedule_attempt(attempt, opening)
         attempt.save()
     except Exception:
         # No record, no call: the request must not keep the limits it took.
-        guards.give_back(line, params.phone, meta.client_ip, taken_at)
+        if attempt.pk is None:
+            guards.give_back(line, params.phone, meta.client_ip, taken_at)
         raise
     try:
         return dispatch(attempt)

@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_PLACEMENT_RETRIES": 4,
     "CLICKTOCALL_PLACEMENT_BACKOFF": 2.0,
     "CLICKTOCALL_LOG_FULL_NUMBERS": False,
+    # The provider's rate: calls created per second (scheduled calls are spread out at it)
+    "CLICKTOCALL_PROVIDER_CPS": 1,
     # Targets
     "CLICKTOCALL_US_DATA_MAX_AGE_DAYS": 180,
 }
@@ -160,6 +162,15 @@ class Settings:
     def PLACEMENT_BACKOFF(self) -> float:
         """Seconds before the first retry; each further retry waits twice as long."""
         return max(0.0, float(self._get("CLICKTOCALL_PLACEMENT_BACKOFF")))
+
+    @property
+    def PROVIDER_CPS(self) -> float:
+        """How many calls a second the provider account may create (Twilio's CPS, 1 by default)."""
+        try:
+            value = float(self._get("CLICKTOCALL_PROVIDER_CPS"))
+        except (TypeError, ValueError):
+            return 1.0
+        return value if value > 0 else 1.0
 
     @property
     def LOG_FULL_NUMBERS(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import secrets
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import phone
 from .hosts import allowed_host_problem, ascii_host, is_allowed, lowered
+from .hours.fields import WeekdaysField, validate_dates, validate_time_zone
 
 
 def new_token() -> str:
@@ -184,6 +186,58 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         _("number shown to targets"), max_length=8, choices=CallerId.choices, default=CallerId.LINE
     )
 
+    # Office hours (see clicktocall.hours)
+    class OutsideHours(models.TextChoices):
+        CALL_NOW = "call-now", _("Call now anyway")
+        CALL_BACK = "call-back", _("Call back when the offices open")
+        REFUSE = "refuse", _("Refuse the request")
+
+    hours_enabled = models.BooleanField(
+        _("keep office hours"),
+        default=False,
+        help_text=_("Off: calls are placed at any time and every target is dialed."),
+    )
+    hours_days = WeekdaysField(_("open on"), default="12345", blank=True)
+    hours_opens = models.TimeField(_("opens at"), default=datetime.time(9))
+    hours_closes = models.TimeField(_("closes at"), default=datetime.time(17))
+    hours_time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_(
+            "E.g. America/Chicago. Empty: each target's own (Washington's for the DC offices of Congress, "
+            "the office's own for district offices)."
+        ),
+    )
+    hours_us_holidays = models.BooleanField(_("closed on US federal holidays"), default=True)
+    hours_closed_dates = models.TextField(
+        _("other closed dates"),
+        blank=True,
+        validators=[validate_dates],
+        help_text=_("One date per line, YYYY-MM-DD, a note may follow (e.g. 2026-12-24 Christmas Eve)."),
+    )
+    hours_open_dates = models.TextField(
+        _("open after all on"),
+        blank=True,
+        validators=[validate_dates],
+        help_text=_("Holidays on which the offices open all the same, one date per line."),
+    )
+    outside_hours = models.CharField(
+        _("a request outside the hours"),
+        max_length=16,
+        choices=OutsideHours.choices,
+        default=OutsideHours.CALL_BACK,
+    )
+    reminder_count = models.PositiveSmallIntegerField(
+        _("reminders"),
+        default=0,
+        help_text=_(
+            "After the last target the caller may press 2 to be called again at the same time on the next "
+            "weekday, this many times (pressing 9 on any of those calls stops them). 0: not offered."
+        ),
+    )
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -197,8 +251,10 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         return f"{self.name} ({label})" if self.name else label
 
     def clean(self) -> None:
-        """Redirect hosts are stored one per line; each must be a host name."""
+        """Redirect hosts are stored one per line; each must be a host name. Hours kept need a day."""
         super().clean()
+        if self.hours_enabled and not self.hours_days:
+            raise ValidationError({"hours_days": _("Tick the days the offices open, or stop keeping office hours.")})
         hosts = split_hosts(self.redirect_hosts)
         problems = [problem for problem in map(allowed_host_problem, hosts) if problem]
         if problems:
@@ -226,6 +282,9 @@ class CallAttempt(models.Model):
         BLOCKED = "blocked", _("Refused: blocked")
         ERROR = "error", _("Failed: provider or system error")
         UNKNOWN = "unknown", _("Unknown: the provider's answer did not arrive")
+        SCHEDULED = "scheduled", _("Scheduled")
+        OUTSIDE_HOURS = "outside-hours", _("Refused: outside hours")
+        CANCELED = "canceled", _("Scheduled, then cancelled")
 
     class Status(models.TextChoices):
         NONE = "", _("—")
@@ -272,6 +331,10 @@ class CallAttempt(models.Model):
         editable=False,
         help_text=_("How many of its target legs connected."),
     )
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True, editable=False)
+    reminder = models.PositiveSmallIntegerField(
+        _("reminder"), default=0, editable=False, help_text=_("0: asked for on a page; n: the n-th reminder.")
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -310,6 +373,16 @@ class Target(NormalizedPhoneNumber, models.Model):
         help_text=_("Sent after the target answers, e.g. wwww123#."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("The office's time zone, e.g. America/Denver. Empty: the line's."),
+    )
+    hours_days = WeekdaysField(_("open on"), blank=True, help_text=_("None ticked: the line's days."))
+    hours_opens = models.TimeField(_("opens at"), null=True, blank=True, help_text=_("Empty: the line's."))
+    hours_closes = models.TimeField(_("closes at"), null=True, blank=True, help_text=_("Empty: the line's."))
 
     class Meta:
         ordering = ["line", "position", "pk"]
@@ -331,6 +404,7 @@ class CallLeg(models.Model):
         FAILED = "failed", _("Failed")
         CANCELED = "canceled", _("Canceled")
         SKIPPED = "skipped", _("Skipped by caller")
+        CLOSED = "closed", _("Skipped: office closed")
 
     attempt = models.ForeignKey(CallAttempt, on_delete=models.CASCADE, related_name="legs", verbose_name=_("attempt"))
     target = models.ForeignKey(

@@ -30,6 +30,8 @@ REFUSALS = [
     CallAttempt.Outcome.INACTIVE,
     CallAttempt.Outcome.THROTTLED,
     CallAttempt.Outcome.BLOCKED,
+    CallAttempt.Outcome.OUTSIDE_HOURS,
+    CallAttempt.Outcome.CANCELED,
     CallAttempt.Outcome.ERROR,
     CallAttempt.Outcome.UNKNOWN,
 ]
@@ -72,6 +74,7 @@ class LineStats:
     days: list[Day] = field(default_factory=list)
     requests: int = 0
     placed: int = 0
+    scheduled: int = 0  # call-backs and reminders still to be placed
     answered: int = 0
     connected: int = 0
     refused: dict[str, int] = field(default_factory=dict)
@@ -173,6 +176,7 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
         .annotate(
             requests=Count(counted),
             placed=Count(counted, filter=Q(outcome=CallAttempt.Outcome.PLACED)),
+            scheduled=Count(counted, filter=Q(outcome=CallAttempt.Outcome.SCHEDULED)),
             answered=Count(counted, filter=answered),
             call_seconds=Sum("duration", filter=answered),
             connected=Count(counted, filter=Q(connected_legs__gt=0)),
@@ -190,6 +194,7 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
         day += dt.timedelta(days=1)
     stats.requests = totals["requests"]
     stats.placed = totals["placed"]
+    stats.scheduled = totals["scheduled"]
     stats.answered = totals["answered"]
     stats.call_seconds = totals["call_seconds"]
     stats.connected = totals["connected"]

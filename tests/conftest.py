@@ -118,8 +118,14 @@ def line_form(**fields) -> dict:
                 "congress_split",
                 "congress_office",
                 "caller_id",
+                "outside_hours",
+                "reminder_count",
             )
         },
+        "hours_days": list("12345"),
+        "hours_opens": "09:00",
+        "hours_closes": "17:00",
+        "hours_us_holidays": "on",
         "targets-TOTAL_FORMS": "0",
         "targets-INITIAL_FORMS": "0",
     }

@@ -17,6 +17,8 @@ from django.utils.html import format_html, format_html_join
 
 from .. import callflow
 from ..models import CallLeg, CampaignLine, Target
+from . import hours as hours_admin
+from .sections import before_last
 
 SAMPLE_VARIABLES = {"name": "Paul Revere", "zip": "02113"}
 
@@ -34,7 +36,17 @@ class TargetInline(admin.TabularInline):
     """The people a caller is connected to, in order."""
 
     model = Target
-    fields = ["position", "name", "phone_number", "extension", "is_active"]
+    fields = [
+        "position",
+        "name",
+        "phone_number",
+        "extension",
+        "is_active",
+        "time_zone",
+        "hours_days",
+        "hours_opens",
+        "hours_closes",
+    ]
     ordering = ["position", "pk"]
     extra = 1
 
@@ -94,7 +106,7 @@ class CallFlowLineAdminMixin:
         extra = [fs for fs in CALL_FLOW_FIELDSETS if not shown.intersection(fs[1]["fields"])]
         if obj is None:
             extra = [fs for fs in extra if "call_preview" not in fs[1]["fields"]]
-        return fieldsets[:-1] + extra + fieldsets[-1:] if fieldsets else extra
+        return before_last(fieldsets, extra)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "call_preview"]  # type: ignore[misc]
@@ -132,6 +144,7 @@ class CallFlowLineAdminMixin:
         line = viewable_line(self, request, object_id)
         given = {k: str(v)[:200] for k, v in request.GET.items()}
         variables = sample_variables(line, given)
+        at_text, at, at_error = hours_admin.preview_time(request.GET.get("at", ""))
         targets = callflow.CallFlow.for_line(line, variables, "preview").targets
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
@@ -139,8 +152,11 @@ class CallFlowLineAdminMixin:
             "original": line,
             "title": f"Call preview: {line}",
             "variables": variables,
-            "stages": callflow.preview(line, variables),
+            "stages": callflow.preview(line, variables, now=at),
             "targets": targets,
+            "at": at_text,
+            "at_error": at_error,
+            "at_summary": hours_admin.preview_summary(line, targets, variables, at),
         }
         return TemplateResponse(request, "admin/clicktocall/call_preview.html", context)
 

@@ -8,12 +8,14 @@ from ..models import CampaignLine
 from .blocklist import LineLimitsMixin
 from .callflow import CallFlowLineAdminMixin
 from .export import LineExportMixin
+from .hours import OfficeHoursLineAdminMixin
 from .stats import LineStatsMixin
 from .targets import TargetSourceLineAdminMixin
 
 
 @admin.register(CampaignLine)
 class CampaignLineAdmin(
+    OfficeHoursLineAdminMixin,
     TargetSourceLineAdminMixin,
     LineStatsMixin,
     LineExportMixin,

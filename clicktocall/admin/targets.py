@@ -15,6 +15,7 @@ from .. import targets
 from ..models import CampaignLine, CongressDataset
 from ..targets.us_congress import location
 from .callflow import viewable_line
+from .sections import before_last
 
 TARGET_FIELDS = [
     "target_source",
@@ -38,8 +39,7 @@ class TargetSourceLineAdminMixin:
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         fieldsets = list(super().get_fieldsets(request, obj))  # type: ignore[misc]
-        section = ("Targets", {"fields": TARGET_FIELDS})
-        return fieldsets[:-1] + [section] + fieldsets[-1:] if fieldsets else [section]
+        return before_last(fieldsets, [("Targets", {"fields": TARGET_FIELDS})])
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "us_congress_data"]  # type: ignore[misc]

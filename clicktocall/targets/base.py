@@ -37,6 +37,7 @@ class ResolvedTarget:
     target_id: int | None = None  # the Target row of a custom target
     member_id: str = ""  # the bioguide id of a member of Congress
     order_key: tuple[int, int] = (0, 0)  # custom targets: (position, pk), to find the next one when the list changes
+    hours: tuple[tuple[str, Any], ...] = ()  # the parts of the line's office hours this target replaces
 
     @property
     def phone_number(self) -> str:

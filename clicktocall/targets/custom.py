@@ -12,11 +12,14 @@ if TYPE_CHECKING:
 
 
 def resolved(target: Target) -> ResolvedTarget:
+    from ..hours.offices import target_override
+
     return ResolvedTarget(
         name=target.name,
-        offices=(Office(target.phone_number, target.extension),),
+        offices=(Office(target.phone_number, target.extension, time_zone=target.time_zone),),
         target_id=target.pk,
         order_key=(target.position, target.pk or 0),
+        hours=tuple(sorted(target_override(target).items())),
     )
 
 

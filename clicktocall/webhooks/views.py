@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from .. import blocklist, callflow, calls, lifecycle, targets
 from ..exceptions import WebhookSignatureError
+from ..hours import callbacks
 from ..models import CallAttempt
 from . import signature
 
@@ -123,7 +124,7 @@ def voice(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
     flow = _flow(request, attempt)
     response = flow.answer(request.POST.get("AnsweredBy", ""))
     if attempt.line.human_check == attempt.line.HumanCheck.NONE and flow.targets and not flow.needs_zip:
-        lifecycle.start_leg(attempt, 0, flow.targets[0])
+        lifecycle.start_legs(attempt, 0, flow, 0)
     return _twiml(response)
 
 
@@ -135,14 +136,33 @@ def gather(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
     digits = request.POST.get("Digits", "")[:32]
     flow = _flow(request, attempt)
     if digits == callflow.OPT_OUT_KEY:
-        if attempt.phone:
-            note = f"Pressed {digits} during a call from {attempt.line.phone_number}"
-            blocklist.add_opt_out(attempt.phone, note=note)
-            logger.info("attempt %s: %s opted out", attempt.pk, attempt.phone)
+        _opt_out(attempt, digits)
         return _twiml(flow.opted_out())
     if digits == callflow.CONNECT_KEY and flow.targets and not flow.needs_zip:
-        lifecycle.start_leg(attempt, 0, flow.targets[0])
+        lifecycle.start_legs(attempt, 0, flow, 0)
     return _twiml(flow.keypress(digits))
+
+
+def _opt_out(attempt: CallAttempt, digits: str) -> None:
+    """The person asked for no more calls: block the number and cancel the calls scheduled to it."""
+    if attempt.phone:
+        note = f"Pressed {digits} during a call from {attempt.line.phone_number}"
+        blocklist.add_opt_out(attempt.phone, note=note)
+        callbacks.cancel_for_phone(attempt.phone, "the person opted out")
+        logger.info("attempt %s: %s opted out", attempt.pk, attempt.phone)
+
+
+@webhook("remind")
+def remind(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
+    """The key pressed at the reminder offer after the last target: 2 schedules the next weekday's call."""
+    digits = request.POST.get("Digits", "")[:32]
+    flow = _flow(request, attempt)
+    scheduled = None
+    if digits == callflow.OPT_OUT_KEY:
+        _opt_out(attempt, digits)
+    elif digits == callflow.REMIND_KEY and flow.offer_reminder and attempt.outcome in LIVE_OUTCOMES:
+        scheduled = callbacks.remind(attempt)
+    return _twiml(flow.reminded(digits, scheduled=scheduled is not None))
 
 
 @webhook("dial")
@@ -166,8 +186,7 @@ def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpRespo
     # Legs are numbered in the order the call makes them; the target is the one after
     # the target just called, in the list as it is now (or the same member's next office).
     following, office = callflow.next_step(flow.targets, leg, position, dial_status)
-    if following < len(flow.targets):
-        lifecycle.start_leg(attempt, position + 1, flow.targets[following], office)
+    lifecycle.start_legs(attempt, position + 1, flow, following, office)
     previous = leg.target_name if leg else None
     return _twiml(flow.connect(following, dial_status, previous_name=previous, leg=position + 1, office=office))
 
@@ -184,7 +203,7 @@ def zip_entry(request: HttpRequest, attempt: CallAttempt, tries: int) -> HttpRes
     flow = _flow(request, attempt)
     response = flow.zip_entered(min(tries, callflow.ZIP_TRIES - 1))
     if flow.targets and (not flow.needs_zip or tries + 1 >= callflow.ZIP_TRIES):
-        lifecycle.start_leg(attempt, 0, flow.targets[0])
+        lifecycle.start_legs(attempt, 0, flow, 0)
     return _twiml(response)
 
 

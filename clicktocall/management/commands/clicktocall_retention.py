@@ -62,7 +62,8 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more.")
         cutoff = timezone.now() - timedelta(days=days)
-        old = CallAttempt.objects.filter(created_at__lt=cutoff)
+        # A call still scheduled (a call-back, a reminder) needs its number until it is placed.
+        old = CallAttempt.objects.filter(created_at__lt=cutoff).exclude(outcome=CallAttempt.Outcome.SCHEDULED)
         if not delete:
             old = old.filter(identifying())
         verb = "delete" if delete else "anonymize"
