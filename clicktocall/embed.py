@@ -72,15 +72,19 @@ def snippets(
     request: HttpRequest | None = None,
     thanks_url: str = THANKS_PLACEHOLDER,
     variables: Mapping[str, str | None] | None = None,
+    *,
+    by_location: bool = False,
 ) -> Snippets:
     """The plain form and the widget snippet for the line numbered ``campaign_line``.
 
     ``variables`` (name: default) are the ones its script speaks: each one the visitor is
     not asked for becomes a hidden field of the form and a key of the widget's ``data-data``,
-    set to its default for the campaign to change.
+    set to its default for the campaign to change. ``by_location``: the line finds targets
+    from the visitor's ZIP code, which the snippets then ask for and explain.
     """
     hidden = {name: default or "" for name, default in (variables or {}).items() if name not in FORM_FIELDS}
     context = {
+        "by_location": by_location,
         "campaign_line": campaign_line,
         "endpoint": endpoint_url(request),
         "script_url": widget_script_url(request),

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import Func, Max, QuerySet, TextField
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 
 from .models import CallAttempt, CallLeg
@@ -70,7 +70,8 @@ def _plain(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _text(value: str | None) -> str:
+def spreadsheet_text(value: str | None) -> str:
+    """Text for a CSV cell that a spreadsheet will not run as a formula."""
     if not value:
         return ""
     return "'" + value if value[0] in FORMULA_START else value
@@ -104,7 +105,7 @@ def _converters() -> list[Callable[[Any], Any]]:
         elif path == "is_test":
             converters.append(_yes_no)
         elif path in UNTRUSTED:
-            converters.append(_text)
+            converters.append(spreadsheet_text)
         else:
             converters.append(_plain)
     return converters
@@ -133,10 +134,10 @@ def _variable_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return _text(json.dumps(value, ensure_ascii=False))
+        return spreadsheet_text(json.dumps(value, ensure_ascii=False))
     if isinstance(value, bool):
         return "true" if value else "false"
-    return _text(str(value))
+    return spreadsheet_text(str(value))
 
 
 def _legs(ids: list[int], labels: dict[str, str]) -> dict[int, dict[int, tuple[str, str, Any]]]:
@@ -148,7 +149,7 @@ def _legs(ids: list[int], labels: dict[str, str]) -> dict[int, dict[int, tuple[s
     ):
         connected = status == CallLeg.Status.COMPLETED
         legs.setdefault(attempt_id, {})[position] = (
-            _text(name or number),
+            spreadsheet_text(name or number),
             labels.get(status, status),
             duration if connected and duration is not None else "",
         )
@@ -214,6 +215,11 @@ def _encoded(pieces: Iterable[str]) -> Iterator[bytes]:
 def csv_response(queryset: QuerySet, filename: str) -> StreamingHttpResponse:
     """A streamed CSV download of ``queryset``'s attempts."""
     response = StreamingHttpResponse(_encoded(stream_csv(queryset)), content_type="text/csv; charset=utf-8")
+    return as_attachment(response, filename)
+
+
+def as_attachment(response: HttpResponseBase, filename: str) -> HttpResponseBase:
+    """``response`` as a download named ``filename`` (made safe), never cached."""
     safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
     response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
     response["Cache-Control"] = "no-store"

@@ -17,6 +17,7 @@ from .. import phone as phones
 from ..models import CallAttempt, CampaignLine
 from .callflow import CallFlowAttemptAdminMixin
 from .export import AttemptExportMixin
+from .hours import ScheduledAttemptAdminMixin
 from .large_tables import LargeTableMixin
 from .search import PhoneSearchMixin
 
@@ -48,9 +49,14 @@ def local_time(moment) -> str:
 
 @admin.register(CallAttempt)
 class CallAttemptAdmin(
-    PhoneSearchMixin, CallFlowAttemptAdminMixin, AttemptExportMixin, LargeTableMixin, admin.ModelAdmin
+    PhoneSearchMixin,
+    CallFlowAttemptAdminMixin,
+    ScheduledAttemptAdminMixin,
+    AttemptExportMixin,
+    LargeTableMixin,
+    admin.ModelAdmin,
 ):
-    list_display = ["outcome_label", "requested", "caller", "name", "call_status", "duration", "line"]
+    list_display = ["outcome_label", "requested", "caller", "name", "call_status", "scheduled_for", "duration", "line"]
     list_display_links = ["outcome_label", "requested"]
     list_filter = ["outcome", "status", "is_test", "line", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=phone", "name", "email"]

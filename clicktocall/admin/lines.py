@@ -1,9 +1,11 @@
 """Campaign lines: the form staff fill in, in the order they think, and the list of lines.
 
 ``LINE_FIELDSETS`` is the one place that orders the form: the basics, what the call
-says, then (after the targets, listed inline) the human check, the closing, the
-preview and, collapsed as *Advanced*, the thank-you page hosts and the limits. A
-fieldset whose classes hold ``AFTER_TARGETS`` is shown below the targets.
+says, where the targets come from, the line's own targets (listed inline), then the
+human check, the closing, the office hours, the preview and, collapsed as *Advanced*,
+the thank-you page hosts and the limits. A fieldset whose classes hold
+``AFTER_TARGETS`` is shown below the targets; the mixins of other concerns (targets,
+hours) add their fields' behaviour, and their sections are placed here.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from ..conf import conf
 from ..models import CampaignLine
 from .callflow import CallFlowLineAdminMixin
 from .export import LineExportMixin
+from .hours import HOURS_FIELDS, OfficeHoursLineAdminMixin
 from .search import PhoneSearchMixin
 from .stats import LineStatsMixin
+from .targets import TARGET_FIELDS, TargetSourceLineAdminMixin
 from .testcall import TestCallMixin
 
 AFTER_TARGETS = "ctc-after-targets"
@@ -39,8 +43,10 @@ LINE_FIELDSETS = [
             ),
         },
     ),
+    (_("Targets"), {"fields": TARGET_FIELDS}),  # where they come from; the line's own are listed below it
     (_("Human check"), {"fields": ["human_check", "machine_action"], "classes": [AFTER_TARGETS]}),
     (_("Closing"), {"fields": ["closing_message"], "classes": [AFTER_TARGETS]}),
+    (_("Office hours"), {"fields": HOURS_FIELDS, "classes": [AFTER_TARGETS]}),
     (_("Preview"), {"fields": ["call_preview"], "classes": [AFTER_TARGETS]}),
     (
         _("Advanced"),
@@ -159,7 +165,14 @@ class StatusFilter(admin.SimpleListFilter):
 
 @admin.register(CampaignLine)
 class CampaignLineAdmin(
-    PhoneSearchMixin, TestCallMixin, LineStatsMixin, LineExportMixin, CallFlowLineAdminMixin, admin.ModelAdmin
+    PhoneSearchMixin,
+    TestCallMixin,
+    OfficeHoursLineAdminMixin,
+    TargetSourceLineAdminMixin,
+    LineStatsMixin,
+    LineExportMixin,
+    CallFlowLineAdminMixin,
+    admin.ModelAdmin,
 ):
     form = LineForm
     list_display = ["name", "phone_number", "status", "updated_at"]

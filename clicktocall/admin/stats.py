@@ -9,6 +9,7 @@ chosen). The change page links to it and shows the snippets to paste into a webs
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 
 from .. import callflow, charts, embed
+from ..export import as_attachment, spreadsheet_text
 from ..stats import MAX_DAYS, LineStats, default_range, line_stats
 
 DEFAULT_DAYS = 30
@@ -129,6 +131,7 @@ def chart_context(stats: LineStats) -> dict:
         "target_rows": [
             {
                 "name": row.name or "(deleted target)",
+                "member_id": row.member_id,
                 "number": row.number,
                 "legs": row.legs,
                 "connected": row.connected,
@@ -141,6 +144,27 @@ def chart_context(stats: LineStats) -> dict:
         "call_time": format_duration(stats.call_seconds),
         "average_call": format_duration(stats.call_seconds / stats.answered if stats.answered else None),
     }
+
+
+def targets_csv(stats: LineStats, filename: str) -> HttpResponse:
+    """The per-target table (per member of Congress on such lines) as CSV."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    writer = csv.writer(response)
+    writer.writerow(["target", "member id", "number", "dialed", "connected", "total (s)", "average (s)"])
+    for row in stats.targets:
+        average = "" if row.average_duration is None else round(row.average_duration)
+        writer.writerow(
+            [
+                spreadsheet_text(row.name),
+                row.member_id,
+                row.number,
+                row.legs,
+                row.connected,
+                row.total_duration,
+                average,
+            ]
+        )
+    return as_attachment(response, filename)
 
 
 class LineStatsMixin:
@@ -164,7 +188,8 @@ class LineStatsMixin:
         if line is not None and line.phone_number:
             texts = (line.script, line.closing_message)
             used = {name: default for text in texts for name, default in callflow.defaults(text).items()}
-            extra_context["embed"] = embed.snippets(line.phone_number, request, variables=used)
+            by_location = line.target_source != line.TargetSource.CUSTOM
+            extra_context["embed"] = embed.snippets(line.phone_number, request, variables=used, by_location=by_location)
             extra_context["stats_url"] = reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_stats", args=[line.pk]
             )
@@ -186,6 +211,8 @@ class LineStatsMixin:
         include_tests = request.GET.get("tests") == "1"
         stats = line_stats(line, start, end, include_tests=include_tests)
         query = {"start": start.isoformat(), "end": end.isoformat()}
+        if request.GET.get("format") == "csv":
+            return targets_csv(stats, f"{line.phone_number}-targets-{start}-{end}.csv")
         zone = timezone.get_current_timezone()
         context = {
             **self.admin_site.each_context(request),
@@ -199,6 +226,7 @@ class LineStatsMixin:
             "zone_label": f"{zone} ({timezone.localtime():%Z, UTC%z})",
             "include_tests": include_tests,
             "tests_toggle": urlencode({**query, **({} if include_tests else {"tests": "1"})}),
+            "targets_csv_url": "?" + urlencode({**query, **({"tests": "1"} if include_tests else {}), "format": "csv"}),
             "export_url": optional_url(f"admin:{self.opts.app_label}_{self.opts.model_name}_export", [line.pk], query),
             "change_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[line.pk]),
             **chart_context(stats),
