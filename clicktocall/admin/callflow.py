@@ -30,7 +30,7 @@ class TargetForm(forms.ModelForm):
         label="Order",
         required=False,
         min_value=0,
-        widget=forms.NumberInput(attrs={"placeholder": "last", "style": "width:4em"}),
+        widget=forms.NumberInput(attrs={"placeholder": "last"}),
         help_text="Targets are called from the lowest number up. Empty: after the others.",
     )
 
@@ -38,6 +38,16 @@ class TargetForm(forms.ModelForm):
         model = Target
         fields = ["position", "name", "phone_number", "extension", "is_active"]
         labels = {"phone_number": "Phone number", "extension": "Extension (digits)"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in (("hours_opens", "Opens"), ("hours_closes", "Closes")):
+            if name in self.fields:  # short, to fit the table: "Opens 09:00"
+                self.fields[name].label = label
+                self.fields[name].widget.format = "%H:%M"
+        days = self.fields.get("hours_days")
+        if days is not None:  # a row of the table: the days as "Mo Tu We…"
+            days.widget.choices = [(value, str(label)[:2]) for value, label in days.choices]
 
 
 class TargetFormSet(BaseInlineFormSet):

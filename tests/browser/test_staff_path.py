@@ -25,6 +25,10 @@ WIDTH = 1280
 
 
 def fits(page) -> bool:
+    """Nothing is wider than the window, nor the targets' table than its box."""
+    table = page.locator("#targets-group table")
+    if table.count() and table.evaluate("t => t.scrollWidth > t.parentElement.clientWidth"):
+        return False
     return page.evaluate("document.documentElement.scrollWidth") <= WIDTH
 
 
