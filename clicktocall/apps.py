@@ -10,3 +10,4 @@ class ClickToCallConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
+        from .events import receivers  # noqa: F401  (publishes events to webhook endpoints)

@@ -97,13 +97,19 @@ def _new_attempt(
     )
 
 
+def _record(attempt: CallAttempt) -> None:
+    """Save a new attempt, and announce it."""
+    attempt.save()
+    signals.attempt_created.send(sender=CallAttempt, attempt=attempt)
+
+
 def _refuse(
     line: CampaignLine | None, params: OutgoingParams, meta: RequestMeta, outcome: Outcome, code: str, detail: str
 ) -> Result:
     attempt = None
     if line is not None:
         attempt = _new_attempt(line, params, meta, code, detail)
-        attempt.save()
+        _record(attempt)
     logger.debug("refused %s: %s", code, detail)
     return Result(outcome, line, attempt)
 
@@ -134,7 +140,7 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         return result
 
     attempt = _new_attempt(line, params, meta, initial_outcome())
-    attempt.save()
+    _record(attempt)
     return dispatch(attempt)
 
 

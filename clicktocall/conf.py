@@ -37,6 +37,12 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_PLACEMENT_RETRIES": 4,
     "CLICKTOCALL_PLACEMENT_BACKOFF": 2.0,
     "CLICKTOCALL_LOG_FULL_NUMBERS": False,
+    # Events out: webhooks to the campaign's systems
+    "CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS": [],
+    "CLICKTOCALL_WEBHOOK_BACKOFF": 60.0,
+    "CLICKTOCALL_WEBHOOK_RETRY_PERIOD": 86400,
+    "CLICKTOCALL_WEBHOOK_MAX_BYTES": 65536,
+    "CLICKTOCALL_WEBHOOK_CACHE_SECONDS": 300,
 }
 
 BACKEND_ALIASES = {
@@ -142,6 +148,35 @@ class Settings:
     @property
     def LOG_FULL_NUMBERS(self) -> bool:
         return bool(self._get("CLICKTOCALL_LOG_FULL_NUMBERS"))
+
+    @property
+    def WEBHOOK_ALLOWED_HOSTS(self) -> list[str]:
+        """Hosts (names or addresses; ``.example.org`` for a domain) webhooks may reach on a
+        loopback, private or link-local address, e.g. a CRM inside the campaign's network."""
+        value = self._get("CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS") or []
+        if isinstance(value, str):
+            value = value.split(",")
+        return [host.strip().lower() for host in value if isinstance(host, str) and host.strip()]
+
+    @property
+    def WEBHOOK_BACKOFF(self) -> float:
+        """Seconds before a failed delivery's first retry; each further retry waits twice as long."""
+        return max(0.0, float(self._get("CLICKTOCALL_WEBHOOK_BACKOFF")))
+
+    @property
+    def WEBHOOK_RETRY_PERIOD(self) -> int:
+        """Seconds during which a failed delivery is retried; an endpoint failing this long is paused."""
+        return max(0, int(self._get("CLICKTOCALL_WEBHOOK_RETRY_PERIOD")))
+
+    @property
+    def WEBHOOK_MAX_BYTES(self) -> int:
+        """The largest body a webhook carries; a larger event leaves out its variables."""
+        return max(1024, int(self._get("CLICKTOCALL_WEBHOOK_MAX_BYTES")))
+
+    @property
+    def WEBHOOK_CACHE_SECONDS(self) -> int:
+        """How long the list of subscribed endpoints is cached (it is dropped whenever one changes)."""
+        return max(0, int(self._get("CLICKTOCALL_WEBHOOK_CACHE_SECONDS")))
 
 
 conf = Settings()

@@ -358,3 +358,7 @@ class BlockEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value} ({self.get_reason_display()})"
+
+
+# The events out (webhooks) are models of this app too.
+from .events.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

@@ -24,7 +24,7 @@ from django.http import (
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .. import blocklist, callflow, calls, lifecycle
+from .. import blocklist, callflow, calls, lifecycle, signals
 from ..exceptions import WebhookSignatureError
 from ..models import CallAttempt
 from . import signature
@@ -135,6 +135,7 @@ def gather(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
             note = f"Pressed {digits} during a call from {attempt.line.phone_number}"
             blocklist.add_opt_out(attempt.phone, note=note)
             logger.info("attempt %s: %s opted out", attempt.pk, attempt.phone)
+            signals.caller_opted_out.send(sender=CallAttempt, attempt=attempt)
         return _twiml(flow.opted_out())
     if digits == callflow.CONNECT_KEY and flow.targets:
         lifecycle.start_leg(attempt, 0, flow.targets[0])

@@ -1,0 +1,302 @@
+"""Publishing events and delivering them, with Django's Tasks framework.
+
+On the request path, ``publish`` costs one cache read, and one task (one INSERT with
+the database backend) only when an endpoint wants the event: which endpoints want
+which events of which lines is cached, and dropped whenever an endpoint changes. The
+task is enqueued once the request's transaction commits; nothing is sent in the
+request.
+
+A worker then runs ``fan_out``: one ``WebhookDelivery`` per endpoint that wants the
+event, each delivered by its own ``deliver`` task:
+
+1. a delivery that already succeeded or failed for good is left alone, so a task run
+   twice sends nothing twice (at least once, never more than the retries);
+2. at most ``max_concurrent`` deliveries of one endpoint are sending at once; another
+   waits its turn;
+3. one POST, signed, within the endpoint's timeout, to a public address;
+4. a 2xx answer is a success. A network error, a timeout, a 5xx or a 429 is retried
+   with the same ``webhook-id``, after ``CLICKTOCALL_WEBHOOK_BACKOFF`` seconds and
+   twice as long each time (at most ``MAX_DELAY``), for ``CLICKTOCALL_WEBHOOK_RETRY_PERIOD``
+   (a day); any other answer (4xx, a redirect) or a refused address is final;
+5. an endpoint that has failed for the whole retry period is paused (staff see it in
+   the admin, resume it and resend what failed).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import urllib3
+from django.db import transaction
+from django.db.models import F
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.tasks import task
+from django.utils import timezone
+
+from .. import limits
+from ..conf import conf
+from ..models import CallAttempt
+from . import payloads, signing, transport
+from .models import WebhookDelivery, WebhookEndpoint
+
+logger = logging.getLogger("clicktocall.events")
+
+MAX_DELAY = 4 * 3600.0  # seconds; the longest wait between two tries
+MAX_TRIES = 30
+BUSY_WAIT = 2.0  # seconds a delivery waits for a free slot of its endpoint
+SUBSCRIPTIONS_KEY = "clicktocall:webhooks:subscriptions"
+_MISSING = object()
+State = WebhookDelivery.State
+
+
+# Publishing (the request path)
+
+
+def subscriptions() -> list[tuple[list[str], list[int]]]:
+    """``(events, line ids)`` of every endpoint that receives events; no line ids means every line."""
+    store = limits.cache()
+    cached = store.get(SUBSCRIPTIONS_KEY, _MISSING)
+    if cached is not _MISSING:
+        return cached
+    found: dict[int, tuple[list[str], list[int]]] = {}
+    receiving = WebhookEndpoint.objects.filter(is_active=True, paused_at__isnull=True)
+    for pk, events, line_id in receiving.values_list("pk", "events", "lines"):
+        entry = found.setdefault(pk, (list(events or []), []))
+        if line_id is not None:
+            entry[1].append(line_id)
+    result = list(found.values())
+    store.set(SUBSCRIPTIONS_KEY, result, timeout=conf.WEBHOOK_CACHE_SECONDS)
+    return result
+
+
+def wanted(event: str, line_id: int) -> bool:
+    return any(event in events and (not lines or line_id in lines) for events, lines in subscriptions())
+
+
+def forget_endpoints(**kwargs: object) -> None:
+    """Drop the cached subscriptions, so the next event reads them afresh."""
+    limits.cache().delete(SUBSCRIPTIONS_KEY)
+
+
+post_save.connect(forget_endpoints, sender=WebhookEndpoint, dispatch_uid="clicktocall.events.saved")
+post_delete.connect(forget_endpoints, sender=WebhookEndpoint, dispatch_uid="clicktocall.events.deleted")
+m2m_changed.connect(forget_endpoints, sender=WebhookEndpoint.lines.through, dispatch_uid="clicktocall.events.lines")
+
+
+def publish(event: str, attempt: CallAttempt, **extra: Any) -> None:
+    """Enqueue ``event`` about ``attempt`` if an endpoint wants it. Never raises: the call comes first."""
+    if getattr(attempt, "pk", None) is None:
+        return
+    try:
+        if not wanted(event, attempt.line_id):
+            return
+        occurred_at = timezone.now().isoformat().replace("+00:00", "Z")
+        transaction.on_commit(partial(_enqueue, event, attempt.pk, occurred_at, extra))
+    except Exception:
+        logger.exception("attempt %s: could not publish %s", attempt.pk, event)
+
+
+def _enqueue(event: str, attempt_id: int, occurred_at: str, extra: dict[str, Any]) -> None:
+    try:
+        fan_out.enqueue(event, attempt_id, occurred_at, extra)
+    except Exception:
+        logger.exception("attempt %s: could not queue %s", attempt_id, event)
+
+
+# The worker
+
+
+@task
+def fan_out(event: str, attempt_id: int, occurred_at: str, extra: dict[str, Any] | None = None) -> int:
+    """Record one delivery of ``event`` per endpoint that wants it, and queue each; returns how many."""
+    attempt = CallAttempt.objects.select_related("line").filter(pk=attempt_id).first()
+    if attempt is None:
+        return 0
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(is_active=True, paused_at__isnull=True).prefetch_related("lines")
+        if event in endpoint.events and _covers(endpoint, attempt.line_id)
+    ]
+    if not endpoints:
+        return 0
+    data = payloads.event_data(event, attempt, extra or {})
+    deliveries = [
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event=event,
+            attempt=attempt,
+            body=payloads.body(event, occurred_at, payloads.for_endpoint(data, endpoint)),
+            retry_until=retry_until(),
+        )
+        for endpoint in endpoints
+    ]
+    for delivery in deliveries:
+        _queue(delivery.pk)
+    return len(deliveries)
+
+
+def retry_until():
+    return timezone.now() + timedelta(seconds=conf.WEBHOOK_RETRY_PERIOD)
+
+
+def _covers(endpoint: WebhookEndpoint, line_id: int) -> bool:
+    lines = [line.pk for line in endpoint.lines.all()]
+    return not lines or line_id in lines
+
+
+def backoff(tries: int) -> float:
+    """Seconds to wait after the ``tries``-th failed try (1, 2, …): base, 2×base, 4×base…, at most ``MAX_DELAY``."""
+    return min(MAX_DELAY, conf.WEBHOOK_BACKOFF * (2 ** max(0, tries - 1)))
+
+
+def _queue(delivery_id: int, delay: float = 0) -> bool:
+    """Queue a delivery's next try in ``delay`` seconds; False when the backend cannot wait that long."""
+    runner = deliver
+    if delay:
+        if not deliver.get_backend().supports_defer:
+            return False
+        runner = deliver.using(run_after=timezone.now() + timedelta(seconds=delay))
+    runner.enqueue(delivery_id)
+    return True
+
+
+def _claim(delivery_id: int, cap: bool = True) -> WebhookDelivery | None:
+    """Take a pending delivery for one try, within its endpoint's concurrency cap.
+
+    Returns the delivery, or None when it is not pending (done, or another run has it);
+    raises ``Busy`` when the endpoint already has ``max_concurrent`` deliveries sending.
+    Without ``cap`` (a task backend that runs tasks at once, so cannot make one wait)
+    the cap is not applied.
+    """
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.filter(pk=delivery_id).select_related("endpoint").first()
+        if delivery is None or delivery.state != State.PENDING:
+            return None
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+        now = timezone.now()
+        # A worker that died while sending leaves its claim behind: it lapses after the timeout.
+        stale = now - timedelta(seconds=endpoint.timeout + 60)
+        sending = WebhookDelivery.objects.filter(endpoint=endpoint, state=State.SENDING, last_tried_at__gt=stale)
+        if cap and sending.count() >= endpoint.max_concurrent:
+            raise Busy
+        claimed = WebhookDelivery.objects.filter(pk=delivery_id, state=State.PENDING).update(
+            state=State.SENDING, last_tried_at=now, tries=F("tries") + 1, next_try_at=None
+        )
+        if not claimed:
+            return None
+    delivery.refresh_from_db()
+    delivery.endpoint = endpoint
+    return delivery
+
+
+class Busy(Exception):
+    """The endpoint already has as many deliveries sending as it allows."""
+
+
+@task
+def deliver(delivery_id: int) -> str:
+    """One try of one delivery; returns what happened (for the task's result)."""
+    try:
+        delivery = _claim(delivery_id, cap=deliver.get_backend().supports_defer)
+    except Busy:
+        _queue(delivery_id, BUSY_WAIT)
+        return "waiting"
+    if delivery is None:
+        return "skipped"
+    endpoint = delivery.endpoint
+    if not endpoint.receiving:
+        _finish(delivery, State.FAILED, error="the endpoint is paused or inactive")
+        return "failed"
+    signature = signing.headers(endpoint.secret, delivery.message_id, delivery.body)
+    headers = {"Content-Type": "application/json", **signature}
+    try:
+        answer = transport.post(endpoint.url, delivery.body.encode(), headers, timeout=endpoint.timeout)
+    except transport.Refused as exc:
+        _failed(delivery, str(exc), final=True)
+        return "refused"
+    except (ConnectionError, OSError, urllib3.exceptions.HTTPError) as exc:
+        _failed(delivery, f"{exc.__class__.__name__}: {exc}", final=False)
+        return "retrying" if delivery.state == State.PENDING else "failed"
+    if 200 <= answer.status < 300:
+        _finish(delivery, State.SUCCEEDED, status=answer.status)
+        if endpoint.failing_since is not None:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+        return "delivered"
+    final = not (answer.status == 429 or answer.status >= 500)
+    _failed(delivery, f"HTTP {answer.status}: {answer.excerpt}", final=final, status=answer.status)
+    return "failed" if final else ("retrying" if delivery.state == State.PENDING else "failed")
+
+
+def _finish(delivery: WebhookDelivery, state: str, *, status: int | None = None, error: str = "") -> None:
+    now = timezone.now()
+    delivery.state, delivery.response_status, delivery.last_error = state, status, error[:500]
+    delivery.delivered_at = now if state == State.SUCCEEDED else None
+    delivery.next_try_at = None
+    delivery.save(update_fields=["state", "response_status", "last_error", "delivered_at", "next_try_at"])
+
+
+def _failed(delivery: WebhookDelivery, error: str, *, final: bool, status: int | None = None) -> None:
+    """Record a failed try; queue the next one while the retry period lasts."""
+    now = timezone.now()
+    delay = backoff(delivery.tries)
+    give_up_at = delivery.retry_until or delivery.created_at + timedelta(seconds=conf.WEBHOOK_RETRY_PERIOD)
+    retry = not final and delivery.tries < MAX_TRIES and now + timedelta(seconds=delay) <= give_up_at
+    if retry:
+        delivery.state, delivery.response_status, delivery.last_error = State.PENDING, status, error[:500]
+        delivery.next_try_at = now + timedelta(seconds=delay)
+        delivery.save(update_fields=["state", "response_status", "last_error", "next_try_at"])
+        logger.warning(
+            "delivery %s (%s) try %s failed, retrying in %gs: %s",
+            delivery.pk,
+            delivery.message_id,
+            delivery.tries,
+            delay,
+            error[:200],
+        )
+        try:
+            queued = _queue(delivery.pk, delay)
+        except Exception as exc:
+            queued = False
+            error = f"{error}; could not queue the retry: {exc}"
+        if not queued:
+            _finish(delivery, State.FAILED, status=status, error=f"{error}; no retry: the task backend cannot defer")
+    else:
+        _finish(delivery, State.FAILED, status=status, error=error)
+        logger.warning("delivery %s (%s) failed: %s", delivery.pk, delivery.message_id, error[:200])
+    _note_failure(delivery.endpoint, now)
+
+
+def _note_failure(endpoint: WebhookEndpoint, now) -> None:
+    """Remember since when the endpoint fails; pause it once that is the whole retry period."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
+    limit = now - timedelta(seconds=conf.WEBHOOK_RETRY_PERIOD)
+    paused = WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__lte=limit, paused_at__isnull=True).update(
+        paused_at=now
+    )
+    if paused:
+        forget_endpoints()
+        logger.error("webhook endpoint %s paused: failing since %s", endpoint.pk, endpoint.failing_since or now)
+
+
+# Staff
+
+
+def resend(delivery: WebhookDelivery) -> bool:
+    """Try a delivery again (same ``webhook-id``); False when it is being sent right now."""
+    updated = (
+        WebhookDelivery.objects.filter(pk=delivery.pk)
+        .exclude(state=State.SENDING)
+        .update(state=State.PENDING, next_try_at=None, retry_until=retry_until())
+    )
+    if updated:
+        transaction.on_commit(partial(_queue, delivery.pk))
+    return bool(updated)
+
+
+def resume(endpoint: WebhookEndpoint) -> None:
+    """Take a paused endpoint back into service."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(paused_at=None, failing_since=None)
+    forget_endpoints()
