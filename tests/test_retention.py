@@ -107,3 +107,17 @@ def test_anonymize_clears_error_details_that_name_the_person(line, outcome, deta
     record.refresh_from_db()
     assert record.error_detail == "" and record.outcome == outcome
     assert "Anonymized 0 call attempts" in run("--days", "90")
+
+
+def test_webhook_deliveries_older_than_the_period_are_deleted(line):
+    from clicktocall.events.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(url="https://crm.example.org/hook", events=["attempt.created"])
+    old = WebhookDelivery.objects.create(endpoint=endpoint, event="attempt.created", body='{"phone": "+16175232338"}')
+    recent = WebhookDelivery.objects.create(endpoint=endpoint, event="attempt.created", body="{}")
+    WebhookDelivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=91))
+
+    assert "Would delete 1 webhook deliveries" in run("--days", "90", "--dry-run")
+    assert WebhookDelivery.objects.count() == 2
+    assert "Deleted 1 webhook deliveries" in run("--days", "90")
+    assert list(WebhookDelivery.objects.all()) == [recent]
