@@ -360,5 +360,6 @@ class BlockEntry(models.Model):
         return f"{self.value} ({self.get_reason_display()})"
 
 
-# The events out (webhooks) are models of this app too.
+# The events out (webhooks) and the API's tokens are models of this app too.
+from .api.models import ApiToken  # noqa: E402, F401
 from .events.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

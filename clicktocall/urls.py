@@ -3,7 +3,7 @@
     path("", include("clicktocall.urls")),
 """
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from .docs import api_docs
@@ -15,6 +15,7 @@ app_name = "clicktocall"
 urlpatterns = [
     re_path(r"^outgoing/?$", OutgoingView.as_view(), name="outgoing"),
     path("api/", api_docs, name="api-docs"),
+    path("api/v1/", include("clicktocall.api.urls")),
     path("clicktocall/twilio/voice/<str:token>/", webhooks.voice, name="twilio-voice"),
     path("clicktocall/twilio/status/<str:token>/", webhooks.status, name="twilio-status"),
     path("clicktocall/twilio/gather/<str:token>/", webhooks.gather, name="twilio-gather"),

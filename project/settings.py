@@ -253,7 +253,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "clicktocall.auth.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password"]
 
-# The OpenAPI schema of /outgoing, served at /api/schema/.
+# The OpenAPI schema of /outgoing and the results API (with the webhooks), served at /api/schema/.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Click-to-Call",
     "DESCRIPTION": "Ask a campaign to phone a constituent: a drop-in replacement for RevereCalling's /outgoing.",
@@ -261,7 +261,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "PREPROCESSING_HOOKS": ["clicktocall.outgoing.schema.only_public_endpoints"],
-    "POSTPROCESSING_HOOKS": [],
+    "POSTPROCESSING_HOOKS": ["clicktocall.api.schema.complete"],
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -1,7 +1,8 @@
 """The OpenAPI description of ``/outgoing`` (drf-spectacular), served at ``/api/schema/``.
 
 ``outgoing_schema`` decorates the view; ``only_public_endpoints`` keeps the provider's
-webhooks and the schema itself out of the document.
+webhooks and the schema itself out of the document (the results API is in it, see
+``clicktocall.api.schema``).
 """
 
 from __future__ import annotations
@@ -151,9 +152,13 @@ outgoing_schema = extend_schema_view(
 
 
 def only_public_endpoints(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
-    """Keep ``/outgoing`` only, under its canonical path."""
+    """Keep ``/outgoing``, under its canonical path, and the results API."""
+    from ..api.schema import describes
+
     kept = []
     for path, path_regex, method, callback in endpoints:
         if path.rstrip("/").rstrip("?").rstrip("/") == "/outgoing" and method in ("GET", "POST"):
             kept.append(("/outgoing", path_regex, method, callback))
+        elif describes(path):
+            kept.append((path, path_regex, method, callback))
     return kept
