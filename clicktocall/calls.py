@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from . import callflow, guards, lifecycle, signals
 from .conf import conf
+from .events.delivery import batched
 from .exceptions import ClickToCallError
 from .models import CallAttempt, CampaignLine
 from .outgoing.params import OutgoingParams
@@ -114,6 +115,7 @@ def _refuse(
     return Result(outcome, line, attempt)
 
 
+@batched
 def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     """Handle one validated ``/outgoing`` request end to end."""
     line = find_line(params.campaign_line, params.phone)

@@ -269,7 +269,7 @@ def test_staff_can_resend_a_failed_delivery_with_the_same_id(client, line, recei
 def test_a_delivery_run_twice_is_sent_once(line, receiver):
     endpoint = endpoint_for(receiver)
     attempt = CallAttempt.objects.create(line=line, phone=PHONE, outcome="placed")
-    events.fan_out.call("attempt.created", attempt.pk, "2026-11-30T12:00:00Z", {})
+    events.fan_out.call([["attempt.created", attempt.pk, "2026-11-30T12:00:00Z", {}]])
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
 
     assert events.deliver.call(delivery.pk) == "delivered"
@@ -280,8 +280,8 @@ def test_a_delivery_run_twice_is_sent_once(line, receiver):
 def test_an_endpoint_at_its_concurrency_cap_makes_the_delivery_wait(line, receiver):
     endpoint = endpoint_for(receiver, max_concurrent=1)
     attempt = CallAttempt.objects.create(line=line, phone=PHONE, outcome="placed")
-    events.fan_out.call("attempt.created", attempt.pk, "2026-11-30T12:00:00Z", {})
-    events.fan_out.call("attempt.created", attempt.pk, "2026-11-30T12:00:01Z", {})
+    events.fan_out.call([["attempt.created", attempt.pk, "2026-11-30T12:00:00Z", {}]])
+    events.fan_out.call([["attempt.created", attempt.pk, "2026-11-30T12:00:01Z", {}]])
     first, second = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("pk")
     WebhookDelivery.objects.filter(pk=first.pk).update(state="sending", last_tried_at=timezone.now())
 
@@ -301,7 +301,7 @@ def test_without_personal_data_the_number_is_a_keyed_hash(line, receiver):
     attempt = CallAttempt.objects.create(
         line=line, phone=PHONE, name="Ada", email="ada@example.org", variables={"zip": "02113"}, outcome="placed"
     )
-    events.fan_out.call("attempt.created", attempt.pk, "2026-11-30T12:00:00Z", {})
+    events.fan_out.call([["attempt.created", attempt.pk, "2026-11-30T12:00:00Z", {}]])
     events.deliver.call(WebhookDelivery.objects.get().pk)
 
     data = verified(endpoint, receiver.received[0])["data"]
@@ -354,7 +354,7 @@ def test_a_larger_body_than_allowed_leaves_out_the_variables(settings, line, rec
     settings.CLICKTOCALL_WEBHOOK_MAX_BYTES = 1024
     endpoint_for(receiver)
     attempt = CallAttempt.objects.create(line=line, phone=PHONE, outcome="placed", variables={"note": "x" * 3000})
-    events.fan_out.call("attempt.created", attempt.pk, "2026-11-30T12:00:00Z", {})
+    events.fan_out.call([["attempt.created", attempt.pk, "2026-11-30T12:00:00Z", {}]])
 
     body = WebhookDelivery.objects.get().body
     assert len(body.encode()) <= 1024

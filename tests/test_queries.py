@@ -53,17 +53,20 @@ def test_jsonp_and_json_bodies_cost_the_same(client, line, outbox):
     assert len(queries) <= BUDGET
 
 
-def test_an_event_an_endpoint_wants_costs_one_insert(
-    settings, client, line, outbox, django_capture_on_commit_callbacks
+@pytest.mark.parametrize("placement", ["direct", "queued"])
+def test_the_events_of_a_request_cost_one_insert(
+    settings, client, line, outbox, django_capture_on_commit_callbacks, placement
 ):
-    settings.CLICKTOCALL_PLACEMENT = "queued"
+    settings.CLICKTOCALL_PLACEMENT = placement
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    WebhookEndpoint.objects.create(url="https://crm.example.org/hook", events=["attempt.created"])
+    events = ["attempt.created", "call.placed", "call.status_changed"]
+    WebhookEndpoint.objects.create(url="https://crm.example.org/hook", events=events)
     delivery.subscriptions()
     with django_capture_on_commit_callbacks(execute=True):
         queries = accepted(client)
     assert len(queries) <= BUDGET + 1, queries
-    assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == [
-        "clicktocall.events.delivery.fan_out",
-        "clicktocall.placement.place_attempt",
-    ]
+    fan_out = DBTaskResult.objects.get(task_path="clicktocall.events.delivery.fan_out")
+    published = [item[0] for item in fan_out.args_kwargs["args"][0]]
+    assert published == (
+        events[:1] if placement == "queued" else ["attempt.created", "call.status_changed", "call.placed"]
+    )

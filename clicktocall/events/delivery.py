@@ -3,8 +3,8 @@
 On the request path, ``publish`` costs one cache read, and one task (one INSERT with
 the database backend) only when an endpoint wants the event: which endpoints want
 which events of which lines is cached, and dropped whenever an endpoint changes. The
-task is enqueued once the request's transaction commits; nothing is sent in the
-request.
+events of one ``/outgoing`` request (``batched``) share one task. The task is enqueued
+once the transaction commits; nothing is sent in the request.
 
 A worker then runs ``fan_out``: one ``WebhookDelivery`` per endpoint that wants the
 event, each delivered by its own ``deliver`` task:
@@ -25,8 +25,10 @@ event, each delivered by its own ``deliver`` task:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import timedelta
-from functools import partial
+from functools import partial, wraps
 from typing import Any
 
 import urllib3
@@ -86,6 +88,9 @@ post_delete.connect(forget_endpoints, sender=WebhookEndpoint, dispatch_uid="clic
 m2m_changed.connect(forget_endpoints, sender=WebhookEndpoint.lines.through, dispatch_uid="clicktocall.events.lines")
 
 
+_batch: ContextVar[list[list[Any]] | None] = ContextVar("clicktocall_events_batch", default=None)
+
+
 def publish(event: str, attempt: CallAttempt, **extra: Any) -> None:
     """Enqueue ``event`` about ``attempt`` if an endpoint wants it. Never raises: the call comes first."""
     if getattr(attempt, "pk", None) is None:
@@ -94,45 +99,75 @@ def publish(event: str, attempt: CallAttempt, **extra: Any) -> None:
         if not wanted(event, attempt.line_id):
             return
         occurred_at = timezone.now().isoformat().replace("+00:00", "Z")
-        transaction.on_commit(partial(_enqueue, event, attempt.pk, occurred_at, extra))
+        item = [event, attempt.pk, occurred_at, extra]
+        pending = _batch.get()
+        if pending is not None:
+            pending.append(item)
+        else:
+            transaction.on_commit(partial(_enqueue, [item]))
     except Exception:
         logger.exception("attempt %s: could not publish %s", attempt.pk, event)
 
 
-def _enqueue(event: str, attempt_id: int, occurred_at: str, extra: dict[str, Any]) -> None:
+def batched[**P, R](function: Callable[P, R]) -> Callable[P, R]:
+    """Events published while ``function`` runs are queued together, as one task, when it returns."""
+
+    @wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if _batch.get() is not None:
+            return function(*args, **kwargs)
+        token = _batch.set([])
+        try:
+            return function(*args, **kwargs)
+        finally:
+            items = _batch.get() or []
+            _batch.reset(token)
+            if items:
+                try:
+                    transaction.on_commit(partial(_enqueue, items))
+                except Exception:
+                    logger.exception("could not queue %s events", len(items))
+
+    return wrapper
+
+
+def _enqueue(items: list[list[Any]]) -> None:
     try:
-        fan_out.enqueue(event, attempt_id, occurred_at, extra)
+        fan_out.enqueue(items)
     except Exception:
-        logger.exception("attempt %s: could not queue %s", attempt_id, event)
+        logger.exception("attempts %s: could not queue %s", sorted({i[1] for i in items}), [i[0] for i in items])
 
 
 # The worker
 
 
 @task
-def fan_out(event: str, attempt_id: int, occurred_at: str, extra: dict[str, Any] | None = None) -> int:
-    """Record one delivery of ``event`` per endpoint that wants it, and queue each; returns how many."""
-    attempt = CallAttempt.objects.select_related("line").filter(pk=attempt_id).first()
-    if attempt is None:
-        return 0
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(is_active=True, paused_at__isnull=True).prefetch_related("lines")
-        if event in endpoint.events and _covers(endpoint, attempt.line_id)
-    ]
-    if not endpoints:
-        return 0
-    data = payloads.event_data(event, attempt, extra or {})
-    deliveries = [
-        WebhookDelivery.objects.create(
-            endpoint=endpoint,
-            event=event,
-            attempt=attempt,
-            body=payloads.body(event, occurred_at, payloads.for_endpoint(data, endpoint)),
-            retry_until=retry_until(),
-        )
-        for endpoint in endpoints
-    ]
+def fan_out(items: list[list[Any]]) -> int:
+    """Record one delivery per event and endpoint that wants it, and queue each; returns how many.
+
+    ``items``: ``[event, attempt id, when it happened, extra data]`` for each event, in order.
+    """
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True, paused_at__isnull=True).prefetch_related("lines"))
+    attempts = CallAttempt.objects.select_related("line").in_bulk({item[1] for item in items})
+    deliveries = []
+    for event, attempt_id, occurred_at, extra in items:
+        attempt = attempts.get(attempt_id)
+        if attempt is None:
+            continue
+        wanting = [e for e in endpoints if event in e.events and _covers(e, attempt.line_id)]
+        if not wanting:
+            continue
+        data = payloads.event_data(event, attempt, extra or {})
+        deliveries += [
+            WebhookDelivery.objects.create(
+                endpoint=endpoint,
+                event=event,
+                attempt=attempt,
+                body=payloads.body(event, occurred_at, payloads.for_endpoint(data, endpoint)),
+                retry_until=retry_until(),
+            )
+            for endpoint in wanting
+        ]
     for delivery in deliveries:
         _queue(delivery.pk)
     return len(deliveries)
