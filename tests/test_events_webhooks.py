@@ -369,3 +369,20 @@ def test_a_queue_that_is_down_does_not_break_the_request(settings, client, line,
     r = client.post("/outgoing", VALID)
 
     assert r.status_code == 200 and r.json()["error"] is False
+
+
+def test_pressing_9_sends_caller_opted_out(client, line, receiver):
+    from django.urls import reverse
+
+    from .twilio_signing import signed_post
+
+    endpoint = endpoint_for(receiver, ["caller.opted_out"])
+    attempt = CallAttempt.objects.create(line=line, phone=PHONE, outcome="placed", provider_call_id="CA1")
+    url = "https://calls.example.org" + reverse("clicktocall:twilio-gather", kwargs={"token": attempt.token})
+
+    assert signed_post(client, url, {"Digits": "9", "CallSid": "CA1"}).status_code == 200
+    run_worker()
+
+    [event] = [verified(endpoint, got) for got in receiver.received]
+    assert event["type"] == "caller.opted_out" and event["data"]["attempt_id"] == attempt.pk
+    assert event["data"]["phone"] == PHONE
