@@ -10,4 +10,5 @@ class ClickToCallConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
+        from .events import checks as event_checks  # noqa: F401  (registers the webhook settings' checks)
         from .events import receivers  # noqa: F401  (publishes events to webhook endpoints)

@@ -117,3 +117,20 @@ def test_resending_needs_the_right_to_change_endpoints(client, line):
     client.post(DELIVERIES, {"action": "resend", "_selected_action": [delivery.pk]})
     delivery.refresh_from_db()
     assert delivery.state == "failed"
+
+
+@pytest.mark.parametrize(
+    "name, value, code",
+    [
+        ("CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS", "crm.internal", "clicktocall.E060"),
+        ("CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS", ["*"], "clicktocall.E060"),
+        ("CLICKTOCALL_WEBHOOK_BACKOFF", "soon", "clicktocall.E061"),
+        ("CLICKTOCALL_WEBHOOK_RETRY_PERIOD", -1, "clicktocall.E061"),
+    ],
+)
+def test_webhook_settings_are_checked(settings, name, value, code):
+    from django.core.checks import run_checks
+
+    assert code not in {e.id for e in run_checks()}
+    setattr(settings, name, value)
+    assert code in {e.id for e in run_checks()}

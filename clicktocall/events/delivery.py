@@ -48,6 +48,7 @@ logger = logging.getLogger("clicktocall.events")
 
 MAX_DELAY = 4 * 3600.0  # seconds; the longest wait between two tries
 MAX_TRIES = 30
+STALE_CLAIM = 120  # seconds after which a "sending" claim is a dead worker's (the longest timeout is 60 s)
 BUSY_WAIT = 2.0  # seconds a delivery waits for a free slot of its endpoint
 SUBSCRIPTIONS_KEY = "clicktocall:webhooks:subscriptions"
 _MISSING = object()
@@ -212,8 +213,8 @@ def _claim(delivery_id: int, cap: bool = True) -> WebhookDelivery | None:
             return None
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
         now = timezone.now()
-        # A worker that died while sending leaves its claim behind: it lapses after the timeout.
-        stale = now - timedelta(seconds=endpoint.timeout + 60)
+        # A worker that died while sending leaves its claim behind: it lapses.
+        stale = now - timedelta(seconds=STALE_CLAIM)
         sending = WebhookDelivery.objects.filter(endpoint=endpoint, state=State.SENDING, last_tried_at__gt=stale)
         if cap and sending.count() >= endpoint.max_concurrent:
             raise Busy
@@ -320,10 +321,11 @@ def _note_failure(endpoint: WebhookEndpoint, now) -> None:
 
 
 def resend(delivery: WebhookDelivery) -> bool:
-    """Try a delivery again (same ``webhook-id``); False when it is being sent right now."""
+    """Try a delivery again (same ``webhook-id``); False while a worker is sending it."""
+    stale = timezone.now() - timedelta(seconds=STALE_CLAIM)
     updated = (
         WebhookDelivery.objects.filter(pk=delivery.pk)
-        .exclude(state=State.SENDING)
+        .exclude(state=State.SENDING, last_tried_at__gt=stale)
         .update(state=State.PENDING, next_try_at=None, retry_until=retry_until())
     )
     if updated:
