@@ -240,3 +240,21 @@ def test_staff_create_tokens_for_themselves_only(client, line):
 
     assert r.status_code == 200, r.content.decode()[:2000]
     assert ApiToken.objects.get().user == user
+
+
+@pytest.mark.parametrize(
+    "params", [{"start": "9999-12-30", "end": "9999-12-31"}, {"start": "0001-01-01", "end": "0001-01-02"}]
+)
+def test_a_range_at_the_ends_of_the_calendar_is_a_400(client, line, reader, params):
+    r = client.get(f"{LINES}{line.pk}/results/", params, **auth(reader))
+    assert r.status_code == 400 and r.json() == {"non_field_errors": ["Choose dates from 1970-01-01 to 9998-12-31."]}
+
+
+@pytest.mark.parametrize("url", [LINES, ATTEMPTS])
+@pytest.mark.parametrize("position", ["99999999999999999999", "9999-99-99", "x"])
+def test_a_forged_cursor_is_a_404(client, line, reader, url, position):
+    import base64
+
+    cursor = base64.b64encode(f"p={position}".encode()).decode()
+    r = client.get(url, {"cursor": cursor}, **auth(reader))
+    assert r.status_code == 404 and r.json() == {"detail": "Invalid cursor"}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -26,6 +27,24 @@ class Cursor(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = "id"
+
+    def decode_cursor(self, request):
+        """The cursor, whose position must be a value of the ordering's column (else 404, not a 500)."""
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+        try:
+            value = field.to_python(cursor.position)
+            if isinstance(value, int) and not -(2**63) <= value < 2**63:
+                raise ValueError(value)
+        except (DjangoValidationError, ValueError, TypeError, OverflowError):
+            raise NotFound(self.invalid_cursor_message) from None
+        return cursor
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
 
 
 class AttemptCursor(Cursor):
@@ -75,7 +94,9 @@ class LineViewSet(ApiViewSet):
                 {"start": request.query_params.get("start", ""), "end": request.query_params.get("end", "")}
             )
             if not form.is_valid():
-                raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
+                raise ValidationError(
+                    {("non_field_errors" if name == "__all__" else name): list(e) for name, e in form.errors.items()}
+                )
             start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         return Response(ResultsSerializer(line_stats(line, start, end)).data)
 
