@@ -258,3 +258,9 @@ def test_a_forged_cursor_is_a_404(client, line, reader, url, position):
     cursor = base64.b64encode(f"p={position}".encode()).decode()
     r = client.get(url, {"cursor": cursor}, **auth(reader))
     assert r.status_code == 404 and r.json() == {"detail": "Invalid cursor"}
+
+
+@pytest.mark.parametrize("when, status", [("2000-04-28T19:14:47.9+18:56", 200), ("0001-01-01T00:00:00+01:00", 400)])
+def test_times_with_any_offset_are_read_in_utc(client, line, reader, when, status):
+    r = client.get(ATTEMPTS, {"updated_since": when}, **auth(reader))
+    assert r.status_code == status, r.content

@@ -15,7 +15,9 @@ from urllib.parse import urlencode
 import pytest
 import schemathesis
 from django.contrib.auth.models import User
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.urls import reverse
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -114,13 +116,23 @@ def test_schema_is_served_and_describes_outgoing(client):
 
 @schema.include(path_regex="^/api/v1/").parametrize()
 @FUZZ
-def test_schemathesis_results_api(case, line, api_token):
+def test_schemathesis_results_api(case, line, api_token, keep_connection):
     """Whatever a token holder sends, the API answers as its schema says, never with a 500."""
     CallAttempt.objects.get_or_create(line=line, phone="+16175232338", defaults={"outcome": "placed"})
     for headers in ({"Authorization": f"Bearer {api_token}"}, {}):
         response = case.call(headers=headers)
         assert response.status_code < 500, response.content[:500]
         case.validate_response(response, checks=CONFORMANCE)
+
+
+@pytest.fixture
+def keep_connection():
+    """The WSGI handler closes the database connection after each request, and with it the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
