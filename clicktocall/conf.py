@@ -87,12 +87,16 @@ class Settings:
     def DEFAULT_REGION(self) -> str:
         return str(self._get("CLICKTOCALL_DEFAULT_REGION")).upper()
 
-    @property
-    def REDIRECT_HOSTS(self) -> list[str]:
-        value = self._get("CLICKTOCALL_REDIRECT_HOSTS") or []
-        if isinstance(value, str):  # a mistake the checks report (E006); never a list of characters
+    def _hosts(self, name: str) -> list[str]:
+        """A setting that lists host names, lowercased."""
+        value = self._get(name) or []
+        if isinstance(value, str):  # a mistake the checks report; never a list of characters
             value = value.split(",")
         return [host.strip().lower() for host in value if isinstance(host, str) and host.strip()]
+
+    @property
+    def REDIRECT_HOSTS(self) -> list[str]:
+        return self._hosts("CLICKTOCALL_REDIRECT_HOSTS")
 
     @property
     def TRUSTED_PROXIES(self) -> int:
@@ -153,10 +157,7 @@ class Settings:
     def WEBHOOK_ALLOWED_HOSTS(self) -> list[str]:
         """Hosts (names or addresses; ``.example.org`` for a domain) webhooks may reach on a
         loopback, private or link-local address, e.g. a CRM inside the campaign's network."""
-        value = self._get("CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS") or []
-        if isinstance(value, str):
-            value = value.split(",")
-        return [host.strip().lower() for host in value if isinstance(host, str) and host.strip()]
+        return self._hosts("CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS")
 
     @property
     def WEBHOOK_BACKOFF(self) -> float:

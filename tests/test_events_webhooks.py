@@ -55,6 +55,12 @@ def run_worker() -> None:
     call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
 
 
+def ask_and_deliver(client) -> None:
+    """A visitor asks for a call; then the worker runs every task there is."""
+    assert client.post("/outgoing", VALID).status_code == 200
+    run_worker()
+
+
 def verified(endpoint: WebhookEndpoint, received) -> dict:
     return Webhook(endpoint.secret).verify(received.body, received.headers)
 
@@ -89,8 +95,7 @@ def test_a_500_is_retried_with_the_same_webhook_id_until_it_succeeds(client, lin
     receiver.answers = [(500, 0), (503, 0), (200, 0)]
     endpoint = endpoint_for(receiver)
 
-    client.post("/outgoing", VALID)
-    run_worker()
+    ask_and_deliver(client)
 
     assert len(receiver.received) == 3
     ids = {got.headers["webhook-id"] for got in receiver.received}
@@ -110,8 +115,7 @@ def test_a_timeout_is_retried_with_the_same_webhook_id(client, line, receiver):
     receiver.answers = [(200, 2.5), (200, 0)]  # the first answer comes after the endpoint's timeout
     endpoint_for(receiver, timeout=1)
 
-    client.post("/outgoing", VALID)
-    run_worker()
+    ask_and_deliver(client)
 
     assert len(receiver.received) == 2
     assert receiver.received[0].headers["webhook-id"] == receiver.received[1].headers["webhook-id"]
@@ -123,8 +127,7 @@ def test_a_429_is_retried(client, line, receiver):
     receiver.answers = [(429, 0), (204, 0)]
     endpoint_for(receiver)
 
-    client.post("/outgoing", VALID)
-    run_worker()
+    ask_and_deliver(client)
 
     assert len(receiver.received) == 2
     assert WebhookDelivery.objects.get().state == "succeeded"
@@ -135,8 +138,7 @@ def test_a_4xx_is_final(client, line, receiver, status):
     receiver.answers = [(status, 0), (200, 0)]
     endpoint = endpoint_for(receiver)
 
-    client.post("/outgoing", VALID)
-    run_worker()
+    ask_and_deliver(client)
 
     assert len(receiver.received) == 1
     delivery = WebhookDelivery.objects.get()
@@ -152,8 +154,7 @@ def test_retries_stop_at_the_end_of_the_retry_period(settings, client, line, rec
     receiver.answers = [(500, 0), (200, 0)]
     endpoint_for(receiver)
 
-    client.post("/outgoing", VALID)
-    run_worker()
+    ask_and_deliver(client)
 
     assert len(receiver.received) == 1
     assert WebhookDelivery.objects.get().state == "failed"
@@ -164,8 +165,7 @@ def test_loopback_is_refused_unless_allowed(settings, client, line, receiver):
     settings.DEBUG = True  # http allowed; the address is what is refused
     endpoint_for(receiver)
 
-    client.post("/outgoing", VALID)
-    run_worker()
+    ask_and_deliver(client)
 
     assert receiver.received == []
     delivery = WebhookDelivery.objects.get()
@@ -179,8 +179,7 @@ def test_a_name_resolving_to_loopback_is_refused(settings, client, line, receive
     port = receiver.server.server_address[1]
     endpoint_for(receiver).__class__.objects.update(url=f"http://localhost:{port}/hook")
 
-    client.post("/outgoing", VALID)
-    run_worker()
+    ask_and_deliver(client)
 
     assert receiver.received == []
     assert "localhost resolves to" in WebhookDelivery.objects.get().last_error
@@ -235,8 +234,7 @@ def test_an_endpoint_failing_for_the_retry_period_is_paused(client, line, receiv
     endpoint = endpoint_for(receiver)
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now() - timedelta(days=1, seconds=1))
 
-    client.post("/outgoing", VALID)
-    run_worker()
+    ask_and_deliver(client)
 
     endpoint.refresh_from_db()
     assert endpoint.paused_at is not None
@@ -253,8 +251,7 @@ def test_an_endpoint_failing_for_the_retry_period_is_paused(client, line, receiv
 def test_staff_can_resend_a_failed_delivery_with_the_same_id(client, line, receiver):
     receiver.answers = [(400, 0), (200, 0)]
     endpoint_for(receiver)
-    client.post("/outgoing", VALID)
-    run_worker()
+    ask_and_deliver(client)
     delivery = WebhookDelivery.objects.get()
     assert delivery.state == "failed"
 
