@@ -383,3 +383,60 @@ def test_pressing_9_sends_caller_opted_out(client, line, receiver):
     [event] = [verified(endpoint, got) for got in receiver.received]
     assert event["type"] == "caller.opted_out" and event["data"]["attempt_id"] == attempt.pk
     assert event["data"]["phone"] == PHONE
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for ``localhost`` (openssl), and its key."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+def test_https_is_verified_against_the_host_name(settings, monkeypatch, certificate):
+    """The connection goes to the checked address, and the certificate must be the host name's."""
+    import urllib3
+
+    settings.CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS = ["localhost", "hooks.example.org"]
+    server = Receiver(tls=certificate).start()
+    url = f"https://localhost:{server.server.server_address[1]}/in"
+    try:
+        with pytest.raises(urllib3.exceptions.SSLError):  # a certificate nobody vouches for
+            transport.post(url, b"{}", {}, timeout=5)
+        monkeypatch.setenv("SSL_CERT_FILE", certificate[0])  # now trusted
+        assert transport.post(url, b"{}", {}, timeout=5).status == 200
+        real = transport.socket.getaddrinfo
+        monkeypatch.setattr(transport.socket, "getaddrinfo", lambda host, *a, **k: real("127.0.0.1", *a, **k))
+        with pytest.raises(urllib3.exceptions.SSLError):  # the right address, but not the name's certificate
+            transport.post(url.replace("localhost", "hooks.example.org"), b"{}", {}, timeout=5)
+    finally:
+        server.stop()
+    assert len(server.received) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -17,14 +18,21 @@ class Received:
 
 
 class Receiver:
-    """``answers``: ``(status, delay in seconds)`` for successive requests; the last one repeats."""
+    """``answers``: ``(status, delay in seconds)`` for successive requests; the last one repeats.
 
-    def __init__(self, answers: list[tuple[int, float]] | None = None) -> None:
+    With ``tls`` (a certificate file and its key file) it answers HTTPS.
+    """
+
+    def __init__(self, answers: list[tuple[int, float]] | None = None, tls: tuple[str, str] | None = None) -> None:
         self.answers = list(answers or [(200, 0)])
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
 
     @property
     def url(self) -> str:

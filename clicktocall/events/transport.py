@@ -65,8 +65,8 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast and not ip.is_reserved and ip not in METADATA
 
 
-def resolve(host: str, port: int) -> str:
-    """The address to connect to for ``host``; raises ``Refused`` if any of its addresses is not public."""
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses to connect to for ``host``; raises ``Refused`` if any of them is not public."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -81,7 +81,7 @@ def resolve(host: str, port: int) -> str:
                     f"{host} resolves to {address}, which is not a public address "
                     "(allow the host in CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS if it is yours)"
                 )
-    return addresses[0]
+    return addresses
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
@@ -95,23 +95,32 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answ
         raise Refused(problem)
     parts = parse_url(url)
     host = parts.host.strip("[]")
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
-    address = resolve(host, port)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    addresses = resolve(host, port)
+    for address in addresses[:-1]:
+        try:
+            return _post_to(address, port, parts, body, headers, timeout)
+        except urllib3.exceptions.NewConnectionError:
+            continue  # refused on this address (e.g. IPv6 without a route): the next one
+    return _post_to(addresses[-1], port, parts, body, headers, timeout)
+
+
+def _post_to(address: str, port: int, parts, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
+    """The POST, to ``address``; TLS is verified against the URL's host name."""
+    host = parts.host.strip("[]")
     options: dict = {"timeout": Timeout(total=timeout), "retries": False, "maxsize": 1, "block": False}
-    if https:
+    if parts.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
             address, port, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED", **options
         )
     else:
         pool = urllib3.HTTPConnectionPool(address, port, **options)
-    netloc = parts.netloc or host
     with pool:
         response = pool.urlopen(
             "POST",
             parts.request_uri,
             body=body,
-            headers={"Host": netloc, "User-Agent": USER_AGENT, **headers},
+            headers={"Host": parts.netloc or host, "User-Agent": USER_AGENT, **headers},
             redirect=False,
             retries=False,
             assert_same_host=False,
