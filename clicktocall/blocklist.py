@@ -12,6 +12,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from . import limits
+from .clients import client_network
 from .conf import conf
 from .models import BlockEntry
 
@@ -80,23 +81,31 @@ def _networks() -> list[tuple[int, str, float | None]]:
     return entries
 
 
+MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+
+
+def _unmapped(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """An entry written as IPv4-mapped IPv6 (``::ffff:203.0.113.0/120``) as the IPv4 network it names."""
+    if network.version == 6 and network.subnet_of(MAPPED):
+        return ipaddress.ip_network(f"{network.network_address.ipv4_mapped}/{network.prefixlen - 96}")
+    return network
+
+
 def network_entry(ip: str | None) -> int | None:
-    """The id of an active network entry that contains ``ip``, or None."""
-    if not ip:
+    """The id of an active network entry that covers the client ``ip``, or None.
+
+    The client is its network (see ``clients.client_network``): an entry for one IPv6
+    address blocks that address's whole /64, as a client may use any address in it.
+    """
+    client = client_network(ip)
+    if client is None:
         return None
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return None
-    candidates = [address]
-    if address.version == 6 and address.ipv4_mapped:
-        candidates.append(address.ipv4_mapped)
     now = time.time()
     for pk, value, expires in _networks():
         if expires is not None and expires <= now:
             continue
-        network = ipaddress.ip_network(value, strict=False)
-        if any(candidate.version == network.version and candidate in network for candidate in candidates):
+        network = _unmapped(ipaddress.ip_network(value, strict=False))
+        if network.version == client.version and network.overlaps(client):
             return pk
     return None
 

@@ -1,10 +1,11 @@
 """Limits and refusals applied to a valid request before a call is placed.
 
-In order: the blocklist (the constituent's number, the client's address), the rate per
-client address, the cooldown of one number on one line, the rate per number across all
-lines, and the line's daily cap. The accepted path costs no database query: the phone
+In order: the blocklist (the constituent's number, the client's network), the rate per
+client network (an address for IPv4, a /64 for IPv6), the cooldown of one number on one
+line, the rate per number across all lines, and the line's daily cap. The phone
 blocklist is read in the query that finds the line (``annotate()``), the network
-blocklist and every counter live in the cache. A refusal may query more.
+blocklist lives in the cache, and the counters in the limit store (``limits``): the
+cache when it is Redis or Memcached, else the database.
 
 Also here: which destinations a line may call (``destination_problem()``), the guard
 against toll fraud.
@@ -20,7 +21,7 @@ import phonenumbers
 from django.db import models
 from phonenumbers import PhoneNumberType
 
-from . import blocklist, limits
+from . import blocklist, clients, limits
 from . import phone as phones
 from .conf import conf
 
@@ -118,8 +119,9 @@ def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
         blocklist.record_hit(entry)
         return Refusal(Outcome.ERROR, blocked, f"blocklist: the address {ip} is blocked")
 
-    # Requests whose address is unknown (a misconfigured proxy) share one allowance.
-    wait = limits.hit("ip", ip or "unknown", limits.parse_rates(conf.IP_RATE))
+    # A client is its network (an IPv6 /64); requests whose address is unknown (a
+    # misconfigured proxy) share one allowance.
+    wait = limits.hit("ip", clients.client_key(ip) or "unknown", limits.parse_rates(conf.IP_RATE))
     if wait is not None:
         return Refusal(Outcome.THROTTLED, throttled, f"rate limit: client address ({conf.IP_RATE})", wait)
 

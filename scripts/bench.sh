@@ -4,6 +4,7 @@
 #   ./scripts/bench.sh                  both
 #   ./scripts/bench.sh load [options]   python -m benchmarks.load --help
 #   ./scripts/bench.sh growth [options] python -m benchmarks.growth --help
+#   ./scripts/bench.sh limits [options] python -m benchmarks.limits --help
 # BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clicktocall_bench, created
 # when missing; its attempts are replaced) and BENCH_REDIS_URL (default redis://127.0.0.1:6379/0).
 set -euo pipefail
@@ -15,13 +16,14 @@ shift || true
 case "$what" in
   load) exec "$PY" -m benchmarks.load "$@" ;;
   growth) exec "$PY" -m benchmarks.growth "$@" ;;
+  limits) exec "$PY" -m benchmarks.limits "$@" ;;
   all)
     "$PY" -m benchmarks.load
     echo
     "$PY" -m benchmarks.growth
     ;;
   *)
-    echo "usage: $0 [load|growth|all] [options]" >&2
+    echo "usage: $0 [load|growth|limits|all] [options]" >&2
     exit 2
     ;;
 esac

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
 
 PROJECT_PREFIXES = ("DJANGO_", "CLICKTOCALL_", "DATABASE_", "AXES_", "REDIS_", "PYTEST_")
 
@@ -18,3 +26,71 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_gunicorn(
+    env: dict[str, str], log_dir: Path, workers: int = 4, port: int | None = None
+) -> tuple[subprocess.Popen, int]:
+    """Gunicorn serving the project from ``workers`` processes (4 threads each), once every worker answers.
+
+    Logs go to ``log_dir``: ``access.log`` (``PID STATUS`` per request), ``error.log``
+    (gunicorn's) and ``server.log`` (what the processes print, Django's logs included).
+    """
+    port = port or free_port()
+    with (log_dir / "server.log").open("ab") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "project.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--preload",
+                "--access-logfile",
+                str(log_dir / "access.log"),
+                "--access-logformat",
+                "%(p)s %(s)s",
+                "--error-logfile",
+                str(log_dir / "error.log"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+    deadline = time.monotonic() + 60
+    log = log_dir / "error.log"
+    while True:
+        booted = log.read_text().count("Booting worker") if log.exists() else 0
+        if booted >= workers:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("OPTIONS", "/outgoing")
+                if conn.getresponse().status == 200:
+                    return process, port
+            except OSError:
+                pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process)
+            pytest.fail("gunicorn did not start: " + (log.read_text() if log.exists() else ""))
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a server the test started: SIGTERM, then SIGKILL after 20 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

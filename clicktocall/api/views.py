@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -19,6 +20,7 @@ from ..models import CallAttempt, CallLeg, CampaignLine
 from ..stats import default_range, line_stats
 from .auth import AdminViewPermission, ApiTokenAuthentication
 from .filters import AttemptFilter
+from .schema import TAG
 from .serializers import AttemptSerializer, LineSerializer, ResultsSerializer
 
 
@@ -59,9 +61,11 @@ class AttemptCursor(Cursor):
 
 
 class ApiViewSet(viewsets.ReadOnlyModelViewSet):
+    schema = AutoSchema()  # drf-spectacular's, whatever the project's DEFAULT_SCHEMA_CLASS
     authentication_classes = [ApiTokenAuthentication]
     permission_classes = [AdminViewPermission]
     renderer_classes = [JSONRenderer]
+    filter_backends: list = []
     pagination_class = Cursor
     lookup_value_regex = "[^/]+"  # any id reaches the view, which answers 404 in JSON
 
@@ -70,7 +74,7 @@ class ApiViewSet(viewsets.ReadOnlyModelViewSet):
         return self.queryset.model
 
 
-@extend_schema(tags=["results"])
+@extend_schema(tags=[TAG])
 class LineViewSet(ApiViewSet):
     """The campaign lines."""
 
@@ -84,7 +88,7 @@ class LineViewSet(ApiViewSet):
         ],
         responses=ResultsSerializer,
     )
-    @action(detail=True, pagination_class=None, filter_backends=[])
+    @action(detail=True, pagination_class=None, filter_backends=[], schema=AutoSchema())
     def results(self, request: Request, pk=None) -> Response:
         """Figures per day and per target over a date range (at most 366 days), as on the results page."""
         line = self.get_object()
@@ -101,7 +105,7 @@ class LineViewSet(ApiViewSet):
         return Response(ResultsSerializer(line_stats(line, start, end)).data)
 
 
-@extend_schema(tags=["results"])
+@extend_schema(tags=[TAG])
 class AttemptViewSet(ApiViewSet):
     """Call attempts, with their target legs."""
 

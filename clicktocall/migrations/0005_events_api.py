@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clicktocall', '0002_stats_denormalized'),
+        ('clicktocall', '0003_limit_store'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,8 +1,8 @@
-"""The API's URLs, included under ``api/v1/`` by the app's URLconf."""
+"""The read-only results API (``lines/…``, ``attempts/…``), relative to where it is included."""
 
 from rest_framework.routers import SimpleRouter
 
-from .views import AttemptViewSet, LineViewSet
+from ..api.views import AttemptViewSet, LineViewSet
 
 router = SimpleRouter()
 router.register("lines", LineViewSet, basename="api-line")
