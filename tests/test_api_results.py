@@ -264,3 +264,25 @@ def test_a_forged_cursor_is_a_404(client, line, reader, url, position):
 def test_times_with_any_offset_are_read_in_utc(client, line, reader, when, status):
     r = client.get(ATTEMPTS, {"updated_since": when}, **auth(reader))
     assert r.status_code == status, r.content
+
+
+def test_the_api_mounted_elsewhere_is_described_where_it_is(settings, client, line, reader):
+    settings.ROOT_URLCONF = "tests.urls_api_elsewhere"
+    document = client.get("/calls/api/schema/", {"format": "json"}).json()
+    assert sorted(document["paths"]) == [
+        "/calls/api/v1/attempts/",
+        "/calls/api/v1/attempts/{id}/",
+        "/calls/api/v1/lines/",
+        "/calls/api/v1/lines/{id}/",
+        "/calls/api/v1/lines/{id}/results/",
+        "/outgoing",
+    ]
+    assert set(document["x-webhooks"]) == {
+        "attempt.created",
+        "call.placed",
+        "call.status_changed",
+        "call.completed",
+        "caller.opted_out",
+    }
+    assert document["paths"]["/calls/api/v1/attempts/"]["get"]["security"] == [{"tokenAuth": []}]
+    assert client.get("/calls/api/v1/lines/", **auth(reader)).json()["results"][0]["id"] == line.pk
