@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from ..events import delivery as events
 from ..events.models import Event, WebhookDelivery, WebhookEndpoint, new_secret
+from .large_tables import LargeTablePaginator
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -158,6 +159,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     search_fields = ["=message_id"]
     list_select_related = ["endpoint"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    paginator = LargeTablePaginator  # one row per event and endpoint: the log grows like the attempts
+    show_full_result_count = False
     actions = ["resend"]
 
     def has_add_permission(self, request):
