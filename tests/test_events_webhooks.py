@@ -440,3 +440,16 @@ def test_https_is_verified_against_the_host_name(settings, monkeypatch, certific
     finally:
         server.stop()
     assert len(server.received) == 1
+
+
+def test_with_tasks_run_at_once_nothing_is_sent_in_the_visitors_request(settings, client, line, receiver):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    endpoint_for(receiver, ALL_EVENTS)
+
+    assert client.post("/outgoing", VALID).json()["error"] is False
+
+    assert receiver.received == []
+    deliveries = WebhookDelivery.objects.all()
+    assert {d.event for d in deliveries} == {"attempt.created", "call.placed", "call.status_changed"}
+    assert {(d.state, d.tries) for d in deliveries} == {("pending", 0)}
+    assert all(d.last_error.startswith("waiting for a task worker") for d in deliveries)

@@ -60,8 +60,9 @@ def announce_paused(request: HttpRequest) -> None:
         messages.warning(
             request,
             _(
-                "The task backend runs tasks at once: webhooks are then sent during the request, and a failed one is "
-                "not retried. Use the database task backend with a worker (manage.py db_worker)."
+                "The task backend runs tasks at once: webhooks are not sent (that would be during visitors' "
+                "requests) but wait as pending deliveries. Use the database task backend with a worker "
+                "(manage.py db_worker), then resend them."
             ),
         )
 

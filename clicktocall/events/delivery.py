@@ -49,7 +49,11 @@ logger = logging.getLogger("clicktocall.events")
 MAX_DELAY = 4 * 3600.0  # seconds; the longest wait between two tries
 MAX_TRIES = 30
 STALE_CLAIM = 120  # seconds after which a "sending" claim is a dead worker's (the longest timeout is 60 s)
-BUSY_WAIT = 2.0  # seconds a delivery waits for a free slot of its endpoint
+BUSY_WAIT = 2.0
+NO_WORKER = (
+    "waiting for a task worker: the task backend runs tasks at once, which would send webhooks during "
+    "visitors' requests (use the database task backend and manage.py db_worker, then resend)"
+)  # seconds a delivery waits for a free slot of its endpoint
 SUBSCRIPTIONS_KEY = "clicktocall:webhooks:subscriptions"
 _MISSING = object()
 State = WebhookDelivery.State
@@ -169,8 +173,10 @@ def fan_out(items: list[list[Any]]) -> int:
             )
             for endpoint in wanting
         ]
-    for delivery in deliveries:
-        _queue(delivery.pk)
+    waiting = [delivery.pk for delivery in deliveries if not _queue(delivery.pk)]
+    if waiting:
+        WebhookDelivery.objects.filter(pk__in=waiting).update(last_error=NO_WORKER[:500])
+        logger.warning("%s webhook deliveries wait: %s", len(waiting), NO_WORKER)
     return len(deliveries)
 
 
@@ -188,13 +194,19 @@ def backoff(tries: int) -> float:
     return min(MAX_DELAY, conf.WEBHOOK_BACKOFF * (2 ** max(0, tries - 1)))
 
 
-def _queue(delivery_id: int, delay: float = 0) -> bool:
-    """Queue a delivery's next try in ``delay`` seconds; False when the backend cannot wait that long."""
-    runner = deliver
-    if delay:
-        if not deliver.get_backend().supports_defer:
+def _queue(delivery_id: int, delay: float = 0, *, inline: bool = False) -> bool:
+    """Queue a delivery's next try in ``delay`` seconds; False when the task backend cannot.
+
+    A backend that runs tasks at once (the immediate one) would send the webhook in the
+    request that published the event: it is used only when ``inline`` (staff resending
+    from the admin) and without delay.
+    """
+    if not deliver.get_backend().supports_defer:
+        if delay or not inline:
             return False
-        runner = deliver.using(run_after=timezone.now() + timedelta(seconds=delay))
+        deliver.enqueue(delivery_id)
+        return True
+    runner = deliver.using(run_after=timezone.now() + timedelta(seconds=delay)) if delay else deliver
     runner.enqueue(delivery_id)
     return True
 
@@ -298,7 +310,7 @@ def _failed(delivery: WebhookDelivery, error: str, *, final: bool, status: int |
             queued = False
             error = f"{error}; could not queue the retry: {exc}"
         if not queued:
-            _finish(delivery, State.FAILED, status=status, error=f"{error}; no retry: the task backend cannot defer")
+            _finish(delivery, State.FAILED, status=status, error=f"{error}; no retry: the task backend cannot wait")
     else:
         _finish(delivery, State.FAILED, status=status, error=error)
         logger.warning("delivery %s (%s) failed: %s", delivery.pk, delivery.message_id, error[:200])
@@ -329,7 +341,7 @@ def resend(delivery: WebhookDelivery) -> bool:
         .update(state=State.PENDING, next_try_at=None, retry_until=retry_until())
     )
     if updated:
-        transaction.on_commit(partial(_queue, delivery.pk))
+        transaction.on_commit(partial(_queue, delivery.pk, inline=True))
     return bool(updated)
 
 
