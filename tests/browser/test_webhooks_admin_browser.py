@@ -6,16 +6,14 @@ import pytest
 
 from clicktocall.events.models import WebhookEndpoint
 
-from .conftest import log_in_as_staff
+from .conftest import csp_violations, log_in_to_the_admin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_staff_register_an_endpoint_for_one_line_and_copy_its_secret(page, live_server, line):
-    violations: list[str] = []
-    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
-    log_in_as_staff(page, live_server, "/admin/")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    violations = csp_violations(page)
+    log_in_to_the_admin(page, live_server)
 
     page.goto(f"{live_server.url}/admin/clicktocall/webhookendpoint/add/")
     page.fill("#id_url", "https://crm.example.org/hooks/calls")
