@@ -224,6 +224,8 @@ class CallAttempt(models.Model):
             models.Index(fields=["status", "-created_at"], name="ctc_attempt_status_date"),
             models.Index(fields=["-created_at"], name="ctc_attempt_date"),
             models.Index(fields=["phone"], name="ctc_attempt_phone"),
+            # The results API's incremental sync: attempts changed since a time, oldest change first.
+            models.Index(fields=["updated_at"], name="ctc_attempt_updated"),
         ]
 
     def __str__(self) -> str:
