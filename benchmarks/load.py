@@ -7,9 +7,9 @@ inserting one row), ``/outgoing`` success (console telephony), ``/outgoing`` rej
 input and JSONP, each with its ratio to the baseline; the SQL queries of each kind of
 request; and ``/outgoing`` with a provider that takes 300 ms, placed directly and queued
 (with ``db_worker`` processes placing the calls); and ``/outgoing`` with no webhook
-endpoint next to one whose receiver is dead (it accepts connections and never answers),
-while ``db_worker`` processes try to deliver to it. Requests and durations are bounded;
-everything listens on 127.0.0.1 only.
+endpoint, with one whose receiver answers at once and with one whose receiver is dead
+(it accepts connections and never answers), while ``db_worker`` processes deliver.
+Requests and durations are bounded; everything listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -270,43 +270,56 @@ def live_receiver() -> Iterator[int]:
 
 
 def webhook_rows(env: dict[str, str], args: argparse.Namespace, log_path: str) -> list[list[object]]:
-    """``/outgoing`` with no endpoint and with an endpoint whose receiver is dead, in interleaved rounds,
-    against the same servers, while ``db_worker`` processes deliver."""
+    """``/outgoing`` with no endpoint, with one whose receiver answers at once and with one whose receiver
+    is dead, in interleaved rounds against the same servers, while ``db_worker`` processes deliver; then
+    with no endpoint and with one, without workers: what the request itself pays."""
     from clicktocall.events.models import Event, WebhookDelivery, WebhookEndpoint
 
     queued = {"DJANGO_TASKS_BACKEND": "database", "CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS": HOST, **UNLIMITED}
     success = SCENARIOS[1]
-    labels = ["no endpoint", "endpoint, live receiver", f"endpoint, dead receiver ({WEBHOOK_TIMEOUT} s timeout)"]
-    results = {label: Stats() for label in labels}
-    WebhookEndpoint.objects.all().delete()
-    with (
-        dead_receiver() as dead_port,
-        live_receiver() as live_port,
-        gunicorn(env, args.web_workers, log_path, **queued) as port,
-        task_workers(env, args.task_workers, log_path, **queued),
-    ):
+    results: dict[str, Stats] = {}
+
+    def rounds(port: int, endpoints: dict[str, object]) -> None:
+        """Each label's share of the requests, in interleaved rounds, with only its endpoint active."""
         load(port, success, args.web_workers * 4, args.web_workers)
         per_round = max(1, args.webhook_requests // args.rounds)
         for _ in range(args.rounds):
-            for label in labels:
-                # Saving or deleting an endpoint drops the subscriptions the servers cache.
-                WebhookEndpoint.objects.all().delete()
-                if label != labels[0]:
-                    receiver = live_port if label == labels[1] else dead_port
-                    WebhookEndpoint.objects.create(
-                        url=f"http://{HOST}:{receiver}/hook", events=list(Event.values), timeout=WEBHOOK_TIMEOUT
-                    )
-                results[label].merge(load(port, success, per_round, args.concurrency, args.max_seconds))
-        deliveries = WebhookDelivery.objects.count()
-        WebhookEndpoint.objects.all().delete()
-    print(f"{deliveries} webhook deliveries recorded meanwhile")
-    base = results[labels[0]]
+            for label, active in endpoints.items():
+                for endpoint in endpoints.values():
+                    if endpoint is not None:  # saving an endpoint drops the subscriptions the servers cache
+                        endpoint.is_active = endpoint is active
+                        endpoint.save(update_fields=["is_active", "updated_at"])
+                stats = results.setdefault(label, Stats())
+                stats.merge(load(port, success, per_round, args.concurrency, args.max_seconds))
+
+    WebhookEndpoint.objects.all().delete()
+    with dead_receiver() as dead_port, live_receiver() as live_port:
+        live, dead = (
+            WebhookEndpoint.objects.create(
+                url=f"http://{HOST}:{port}/hook", events=list(Event.values), timeout=WEBHOOK_TIMEOUT, is_active=False
+            )
+            for port in (live_port, dead_port)
+        )
+        with (
+            gunicorn(env, args.web_workers, log_path, **queued) as port,
+            task_workers(env, args.task_workers, log_path, **queued),
+        ):
+            rounds(port, {
+                "no endpoint": None,
+                "endpoint, live receiver": live,
+                f"endpoint, dead receiver ({WEBHOOK_TIMEOUT} s timeout)": dead,
+            })
+            deliveries = WebhookDelivery.objects.count()
+        with gunicorn(env, args.web_workers, log_path, **queued) as port:
+            rounds(port, {"no endpoint, no worker running": None, "endpoint, no worker running": dead})
+    WebhookEndpoint.objects.all().delete()  # the workers have stopped
+    print(f"{deliveries} webhook deliveries recorded while the workers ran")
     rows = []
-    for label in labels:
-        s = results[label]
+    for label, s in results.items():
+        if label.startswith("no endpoint"):  # each phase is compared with its own run without an endpoint
+            base_p50 = percentile(s.latencies, 0.5) * 1000
         p50, p99 = percentile(s.latencies, 0.5) * 1000, percentile(s.latencies, 0.99) * 1000
-        rows.append([label, s.done, s.errors, fmt(s.rps), fmt(p50, 2), fmt(p99, 2),
-                     f"{p50 / (percentile(base.latencies, 0.5) * 1000):.2f}×"])
+        rows.append([label, s.done, s.errors, fmt(s.rps), fmt(p50, 2), fmt(p99, 2), f"{p50 / base_p50:.2f}×"])
     return rows
 
 
@@ -320,8 +333,8 @@ def print_webhook_rows(env: dict[str, str], args: argparse.Namespace, log_path: 
     rows = webhook_rows(env, args, log_path)
     print(f"\n/outgoing with webhooks ({args.webhook_requests} requests in {args.rounds} interleaved rounds, "
           f"{args.concurrency} concurrent, {args.web_workers} gunicorn workers, {args.task_workers} db_workers "
-          "delivering)")
-    print(table(["webhook endpoint", "requests", "errors", "req/s", "p50 ms", "p99 ms", "p50 vs none"], rows))
+          "delivering, then none)")
+    print(table(["webhook endpoint", "requests", "errors", "req/s", "p50 ms", "p99 ms", "p50 vs no endpoint"], rows))
 
 
 def fmt(value: float, digits: int = 1) -> str:

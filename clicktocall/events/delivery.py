@@ -219,23 +219,22 @@ def _claim(delivery_id: int, cap: bool = True) -> WebhookDelivery | None:
     Without ``cap`` (a task backend that runs tasks at once, so cannot make one wait)
     the cap is not applied.
     """
+    # Rows are locked in the order a deletion of the endpoint locks them (its deliveries,
+    # then the endpoint), so that the two never wait for each other.
+    now = timezone.now()
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.filter(pk=delivery_id).select_related("endpoint").first()
-        if delivery is None or delivery.state != State.PENDING:
-            return None
-        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
-        now = timezone.now()
-        # A worker that died while sending leaves its claim behind: it lapses.
-        stale = now - timedelta(seconds=STALE_CLAIM)
-        sending = WebhookDelivery.objects.filter(endpoint=endpoint, state=State.SENDING, last_tried_at__gt=stale)
-        if cap and sending.count() >= endpoint.max_concurrent:
-            raise Busy
         claimed = WebhookDelivery.objects.filter(pk=delivery_id, state=State.PENDING).update(
             state=State.SENDING, last_tried_at=now, tries=F("tries") + 1, next_try_at=None
         )
         if not claimed:
             return None
-    delivery.refresh_from_db()
+        delivery = WebhookDelivery.objects.get(pk=delivery_id)
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+        # A worker that died while sending leaves its claim behind: it lapses.
+        stale = now - timedelta(seconds=STALE_CLAIM)
+        sending = WebhookDelivery.objects.filter(endpoint=endpoint, state=State.SENDING, last_tried_at__gt=stale)
+        if cap and sending.exclude(pk=delivery_id).count() >= endpoint.max_concurrent:
+            raise Busy  # rolls the claim back
     delivery.endpoint = endpoint
     return delivery
 
