@@ -453,3 +453,18 @@ def test_with_tasks_run_at_once_nothing_is_sent_in_the_visitors_request(settings
     assert {d.event for d in deliveries} == {"attempt.created", "call.placed", "call.status_changed"}
     assert {(d.state, d.tries) for d in deliveries} == {("pending", 0)}
     assert all(d.last_error.startswith("waiting for a task worker") for d in deliveries)
+
+
+def test_an_unexpected_error_is_retried_not_left_sending(monkeypatch, line, receiver):
+    endpoint_for(receiver)
+    attempt = CallAttempt.objects.create(line=line, phone=PHONE, outcome="placed")
+    events.fan_out.call([["attempt.created", attempt.pk, "2026-11-30T12:00:00Z", {}]])
+    delivery = WebhookDelivery.objects.get()
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in the transport")
+
+    monkeypatch.setattr(transport, "post", broken)
+    assert events.deliver.call(delivery.pk) == "retrying"
+    delivery.refresh_from_db()
+    assert delivery.state == "pending" and delivery.tries == 1 and "a bug in the transport" in delivery.last_error

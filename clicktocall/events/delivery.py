@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial, wraps
 from typing import Any
 
@@ -49,11 +49,11 @@ logger = logging.getLogger("clicktocall.events")
 MAX_DELAY = 4 * 3600.0  # seconds; the longest wait between two tries
 MAX_TRIES = 30
 STALE_CLAIM = 120  # seconds after which a "sending" claim is a dead worker's (the longest timeout is 60 s)
-BUSY_WAIT = 2.0
+BUSY_WAIT = 2.0  # seconds a delivery waits for a free slot of its endpoint
 NO_WORKER = (
     "waiting for a task worker: the task backend runs tasks at once, which would send webhooks during "
     "visitors' requests (use the database task backend and manage.py db_worker, then resend)"
-)  # seconds a delivery waits for a free slot of its endpoint
+)
 SUBSCRIPTIONS_KEY = "clicktocall:webhooks:subscriptions"
 _MISSING = object()
 State = WebhookDelivery.State
@@ -180,7 +180,8 @@ def fan_out(items: list[list[Any]]) -> int:
     return len(deliveries)
 
 
-def retry_until():
+def retry_until() -> datetime:
+    """Until when a delivery that starts now is retried."""
     return timezone.now() + timedelta(seconds=conf.WEBHOOK_RETRY_PERIOD)
 
 
@@ -265,6 +266,10 @@ def deliver(delivery_id: int) -> str:
         _failed(delivery, str(exc), final=True)
         return "refused"
     except (ConnectionError, OSError, urllib3.exceptions.HTTPError) as exc:
+        _failed(delivery, f"{exc.__class__.__name__}: {exc}", final=False)
+        return "retrying" if delivery.state == State.PENDING else "failed"
+    except Exception as exc:  # a bug must not leave the delivery "sending" for ever
+        logger.exception("delivery %s: unexpected error", delivery.pk)
         _failed(delivery, f"{exc.__class__.__name__}: {exc}", final=False)
         return "retrying" if delivery.state == State.PENDING else "failed"
     if 200 <= answer.status < 300:
