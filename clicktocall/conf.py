@@ -36,11 +36,16 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_DAILY_CAP": 2000,
     "CLICKTOCALL_ALLOWED_COUNTRIES": [],
     "CLICKTOCALL_BLOCKLIST_CACHE_SECONDS": 300,
+    "CLICKTOCALL_REFUSED_RECORDS_PER_HOUR": 100,
     # Placement off the request path, and logs
     "CLICKTOCALL_PLACEMENT": "direct",
     "CLICKTOCALL_PLACEMENT_RETRIES": 4,
     "CLICKTOCALL_PLACEMENT_BACKOFF": 2.0,
     "CLICKTOCALL_LOG_FULL_NUMBERS": False,
+    # The provider's rate: calls created per second (scheduled calls are spread out at it)
+    "CLICKTOCALL_PROVIDER_CPS": 1,
+    # Targets
+    "CLICKTOCALL_US_DATA_MAX_AGE_DAYS": 180,
     # Events out: webhooks to the campaign's systems
     "CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS": [],
     "CLICKTOCALL_WEBHOOK_BACKOFF": 60.0,
@@ -149,6 +154,11 @@ class Settings:
         return int(self._get("CLICKTOCALL_BLOCKLIST_CACHE_SECONDS"))
 
     @property
+    def REFUSED_RECORDS_PER_HOUR(self) -> int:
+        """Refused requests per client address and hour whose attempts keep their details."""
+        return int(self._get("CLICKTOCALL_REFUSED_RECORDS_PER_HOUR"))
+
+    @property
     def PLACEMENT(self) -> str:
         """``direct``: the request places the call; ``queued``: a task worker does."""
         return str(self._get("CLICKTOCALL_PLACEMENT") or "direct").strip().lower()
@@ -164,8 +174,22 @@ class Settings:
         return max(0.0, float(self._get("CLICKTOCALL_PLACEMENT_BACKOFF")))
 
     @property
+    def PROVIDER_CPS(self) -> float:
+        """How many calls a second the provider account may create (Twilio's CPS, 1 by default)."""
+        try:
+            value = float(self._get("CLICKTOCALL_PROVIDER_CPS"))
+        except (TypeError, ValueError):
+            return 1.0
+        return value if value > 0 else 1.0
+
+    @property
     def LOG_FULL_NUMBERS(self) -> bool:
         return bool(self._get("CLICKTOCALL_LOG_FULL_NUMBERS"))
+
+    @property
+    def US_DATA_MAX_AGE_DAYS(self) -> int:
+        """How old (by its release date) the US Congress data may be before ``check`` warns."""
+        return int(self._get("CLICKTOCALL_US_DATA_MAX_AGE_DAYS"))
 
     @property
     def WEBHOOK_ALLOWED_HOSTS(self) -> list[str]:

@@ -7,6 +7,10 @@ blocklist is read in the query that finds the line (``annotate()``), the network
 blocklist lives in the cache, and the counters in the limit store (``limits``): the
 cache when it is Redis or Memcached, else the database.
 
+A request whose call does not happen gives back what it took (``give_back()``), and the
+refused requests of one address keep their details only up to an hourly share
+(``keeps_details()``).
+
 Also here: which destinations a line may call (``destination_problem()``), the guard
 against toll fraud.
 """
@@ -14,7 +18,9 @@ against toll fraud.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
@@ -93,20 +99,64 @@ def daily_cap(line: CampaignLine) -> int:
     return line.daily_cap if line.daily_cap is not None else conf.DAILY_CAP
 
 
-def release_cooldown(line: CampaignLine, phone: str) -> None:
-    """End the cooldown of ``phone`` on ``line``: the provider placed no call, a retry is fair."""
+def give_back(line: CampaignLine, phone: str, client_ip: str | None, at: datetime, *, client: bool = True) -> None:
+    """Give back what an accepted request taken at ``at`` spent: its call did not happen.
+
+    The cooldown ends, and the request no longer counts against the number's rate and
+    the line's daily cap; with ``client``, nor against the client address's rate. The
+    cache being down must not hide the failure that led here: errors are logged.
+    """
+    now = at.timestamp()
+    counters = limits.window_keys("phone", phone, _rates(conf.PHONE_RATE), now)
+    if daily_cap(line) > 0:
+        counters.append(limits.today_key("line", line.pk, at))
+    if client:
+        counters += limits.window_keys("ip", client_key(client_ip), _rates(conf.IP_RATE), now)
     try:
         limits.release(limits.key("cooldown", line.pk, phone))
-    except Exception:  # the cache being down must not hide the provider's failure
-        logger.exception("could not release the cooldown of line %s", line.pk)
+        limits.give_back(counters)
+    except Exception:
+        logger.exception("could not give back the limits taken for line %s", line.pk)
 
 
-def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
-    """The first limit the request runs into, or None when the call may be placed."""
+def keeps_details(client_ip: str | None) -> bool:
+    """Whether a refused request from ``client_ip`` may store its details: the first
+    ``CLICKTOCALL_REFUSED_RECORDS_PER_HOUR`` of an address in an hour may, later ones store
+    a minimal record. With the cache down, records are minimal."""
+    per_hour = conf.REFUSED_RECORDS_PER_HOUR
+    if per_hour <= 0:
+        return False
+    try:
+        return limits.hit("refused", client_key(client_ip), [limits.Rate(per_hour, 3600)]) is None
+    except Exception as exc:
+        logger.warning("could not count the refused requests of an address: %s", exc.__class__.__name__)
+        return False
+
+
+def client_key(ip: str | None) -> str:
+    """What the limits count a client as: its network (an IPv6 /64). Requests whose address
+    is unknown (a misconfigured proxy) share one allowance."""
+    return clients.client_key(ip) or "unknown"
+
+
+def _rates(text: str) -> list[limits.Rate]:
+    try:
+        return limits.parse_rates(text)
+    except ValueError:  # reported by the system checks
+        return []
+
+
+def refusal(line: CampaignLine, params: Any, meta: Any, at: datetime) -> Refusal | None:
+    """The first limit the request runs into, or None when the call may be placed.
+
+    The limits are taken at the time ``at``. When the cache that keeps them cannot be
+    reached, the request is refused (``error``) and whatever it had taken is given back:
+    no call is placed without its limits.
+    """
     from .calls import Outcome
     from .models import CallAttempt
 
-    blocked, throttled = CallAttempt.Outcome.BLOCKED, CallAttempt.Outcome.THROTTLED
+    blocked = CallAttempt.Outcome.BLOCKED
     phone, ip = params.phone, meta.client_ip
 
     phone_blocked = getattr(line, "phone_blocked", None)  # read with the line when found through annotate()
@@ -114,28 +164,55 @@ def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
     if phone_blocked or entry is not None:
         blocklist.record_hit(entry)
         return Refusal(Outcome.ERROR, blocked, "blocklist: the number is blocked")
-    entry = blocklist.network_entry(ip)
-    if entry is not None:
-        blocklist.record_hit(entry)
-        return Refusal(Outcome.ERROR, blocked, f"blocklist: the address {ip} is blocked")
+    taken: list[Callable[[], None]] = []  # how to undo each limit taken so far
+    try:
+        entry = blocklist.network_entry(ip)
+        if entry is not None:
+            blocklist.record_hit(entry)
+            return Refusal(Outcome.ERROR, blocked, f"blocklist: the address {ip} is blocked")
+        return _take_limits(line, phone, ip, at, taken)
+    except Exception as exc:
+        logger.exception("line %s: the limits could not be applied", line.pk)
+        try:
+            for undo in taken:
+                undo()
+        except Exception:
+            logger.exception("could not give back the limits taken for line %s", line.pk)
+        detail = f"limits unavailable: {exc.__class__.__name__}"
+        return Refusal(Outcome.ERROR, CallAttempt.Outcome.ERROR, detail)
 
-    # A client is its network (an IPv6 /64); requests whose address is unknown (a
-    # misconfigured proxy) share one allowance.
-    wait = limits.hit("ip", clients.client_key(ip) or "unknown", limits.parse_rates(conf.IP_RATE))
+
+def _take_limits(
+    line: CampaignLine, phone: str, ip: str | None, at: datetime, taken: list[Callable[[], None]]
+) -> Refusal | None:
+    """Take the request's rates, cooldown and daily count; ``taken`` gets how to undo each."""
+    from .calls import Outcome
+    from .models import CallAttempt
+
+    throttled = CallAttempt.Outcome.THROTTLED
+    now = at.timestamp()
+    client = client_key(ip)
+    wait = limits.hit("ip", client, limits.parse_rates(conf.IP_RATE), now)
     if wait is not None:
         return Refusal(Outcome.THROTTLED, throttled, f"rate limit: client address ({conf.IP_RATE})", wait)
+    ip_counters = limits.window_keys("ip", client, limits.parse_rates(conf.IP_RATE), now)
+    taken.append(lambda: limits.give_back(ip_counters))
 
     cooldown = cooldown_seconds(line)
     cooldown_key = limits.key("cooldown", line.pk, phone)
     wait = limits.take_cooldown(cooldown_key, cooldown)
     if wait is not None:
         return Refusal(Outcome.THROTTLED, throttled, f"cooldown: the number asked this line within {cooldown} s", wait)
+    if cooldown > 0:
+        taken.append(lambda: limits.release(cooldown_key))
 
-    wait = limits.hit("phone", phone, limits.parse_rates(conf.PHONE_RATE))
+    wait = limits.hit("phone", phone, limits.parse_rates(conf.PHONE_RATE), now)
     detail = f"rate limit: the number across lines ({conf.PHONE_RATE})"
     if wait is None:
+        phone_counters = limits.window_keys("phone", phone, limits.parse_rates(conf.PHONE_RATE), now)
+        taken.append(lambda: limits.give_back(phone_counters))
         cap = daily_cap(line)
-        wait = limits.count_today("line", line.pk, cap)
+        wait = limits.count_today("line", line.pk, cap, at)
         detail = f"daily cap: the line placed its {cap} calls today"
     if wait is not None:
         if cooldown > 0:

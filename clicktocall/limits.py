@@ -86,6 +86,16 @@ def _retry_after(seconds: float) -> int:
     return max(1, math.ceil(seconds))
 
 
+def window_keys(kind: str, subject: object, rates: list[Rate], now: float) -> list[str]:
+    """The counters of ``subject``'s windows of ``rates`` at the time ``now``."""
+    return [key(kind, subject, rate, int(now // rate.seconds)) for rate in rates]
+
+
+def today_key(kind: str, subject: object, now: datetime | None = None) -> str:
+    """The counter of ``subject``'s day (the site's time zone) at the time ``now``."""
+    return key(kind, subject, timezone.localdate(now).isoformat())
+
+
 def seconds_until_tomorrow(now: datetime | None = None) -> int:
     """Seconds until the next midnight in the site's time zone."""
     now = timezone.localtime(now)
@@ -118,31 +128,36 @@ class LimitStore:
         """End a cooldown taken by this request (a later limit refused it, or no call was placed)."""
         self._delete(name)
 
-    def hit(self, kind: str, subject: object, rates: list[Rate]) -> int | None:
-        """Count one request of ``subject`` against ``rates`` (fixed windows).
+    def hit(self, kind: str, subject: object, rates: list[Rate], now: float | None = None) -> int | None:
+        """Count one request of ``subject`` against ``rates`` (fixed windows) at the time ``now``.
 
         Returns None when every rate allows it, else the seconds until the window of the
         first exceeded rate ends (the ``Retry-After``).
         """
-        now = time.time()
-        for rate in rates:
-            window = int(now // rate.seconds)
-            end = (window + 1) * rate.seconds
-            if self._incr(key(kind, subject, rate, window), end + 1, now) > rate.count:
+        now = time.time() if now is None else now
+        for rate, name in zip(rates, window_keys(kind, subject, rates, now), strict=True):
+            end = (int(now // rate.seconds) + 1) * rate.seconds
+            if self._incr(name, end + 1, now) > rate.count:
                 return _retry_after(end - now)
         return None
 
-    def count_today(self, kind: str, subject: object, cap: int) -> int | None:
-        """Count one request of ``subject`` against a daily ``cap`` (0: no cap).
+    def give_back(self, names: list[str]) -> None:
+        """Take one count off each of the counters ``names``: a request that did not happen."""
+        for name in names:
+            self._decr(name)
+
+    def count_today(self, kind: str, subject: object, cap: int, at: datetime | None = None) -> int | None:
+        """Count one request of ``subject`` against a daily ``cap`` (0: no cap) at the time ``at``.
 
         Returns None while within the cap, else the seconds until midnight; a refused
         request does not count.
         """
         if cap <= 0:
             return None
-        left = seconds_until_tomorrow()
-        now = time.time()
-        name = key(kind, subject, timezone.localdate().isoformat())
+        at = at or timezone.now()
+        left = seconds_until_tomorrow(at)
+        now = at.timestamp()
+        name = today_key(kind, subject, at)
         if self._incr(name, now + left + 60, now) > cap:
             self._decr(name)  # only what was let through counts towards the cap
             return left
@@ -294,9 +309,13 @@ def release(name: str) -> None:
     store().release(name)
 
 
-def hit(kind: str, subject: object, rates: list[Rate]) -> int | None:
-    return store().hit(kind, subject, rates)
+def hit(kind: str, subject: object, rates: list[Rate], now: float | None = None) -> int | None:
+    return store().hit(kind, subject, rates, now)
 
 
-def count_today(kind: str, subject: object, cap: int) -> int | None:
-    return store().count_today(kind, subject, cap)
+def count_today(kind: str, subject: object, cap: int, at: datetime | None = None) -> int | None:
+    return store().count_today(kind, subject, cap, at)
+
+
+def give_back(names: list[str]) -> None:
+    store().give_back(names)

@@ -10,7 +10,7 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
    a redelivery, two workers) never places a second call for one attempt;
 2. checks again that the line is on and the number not blocked (staff may have switched
    the line off, or the person opted out, while the call waited): if not, the attempt is
-   recorded ``inactive`` or ``blocked`` and no call is placed;
+   recorded ``inactive`` or ``blocked``, no call is placed and its limits are given back;
 3. asks the telephony backend to place the call;
 4. on a transient provider error (``TelephonyError.transient``), hands the attempt back
    (``queued``) and enqueues a retry after a backoff that doubles each time
@@ -18,9 +18,21 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
    ``CLICKTOCALL_PLACEMENT_RETRIES`` retries); after the last one, or on a permanent
    error, the attempt's outcome is ``error`` with the provider's answer as its detail.
 
+A failure after the request reached the provider (a read timeout, a connection dropped
+while waiting for its answer: ``TelephonyError.ambiguous``) is never retried: the call
+may exist, and a second try could ring the person twice. The attempt is recorded
+``unknown`` and its limits stay spent; the call's status callback settles it as placed.
+
+Scheduled calls (a call-back outside office hours, a reminder; see ``clicktocall.hours``)
+are recorded ``scheduled`` and their task runs at the instant they are due; the worker
+claims them the same way, also checks the line's daily cap of the day they are placed,
+and moves one it runs late (the worker was down) to the next opening when the offices
+have closed or it is night for the caller meanwhile. After a reminder is placed, the next
+one is scheduled, up to the line's count.
+
 A retry finds the call already placed when the provider reported it (its status
-callback sets the attempt's status) after a failure that only looked transient, such as
-a timeout; it then records the attempt as placed instead of calling again. A worker
+callback sets the attempt's status) after a failure that only looked transient; it
+then records the attempt as placed instead of calling again. A worker
 that dies between the claim and the provider's answer leaves the attempt ``pending``:
 it is not retried, since the provider may already have placed the call.
 """
@@ -34,9 +46,10 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
-from . import blocklist, logs
+from . import blocklist, guards, limits, logs
 from .conf import conf
 from .exceptions import TelephonyError
+from .hours import callbacks
 from .models import CallAttempt
 
 logger = logging.getLogger("clicktocall.placement")
@@ -49,12 +62,28 @@ def backoff(try_number: int) -> float:
     return min(MAX_DELAY, conf.PLACEMENT_BACKOFF * (2 ** max(0, try_number - 1)))
 
 
+WAITING = (CallAttempt.Outcome.QUEUED, CallAttempt.Outcome.SCHEDULED)
+
+
 def claim(attempt_id: int) -> bool:
-    """Take a queued attempt for placement; True for exactly one caller per queued attempt."""
-    updated = CallAttempt.objects.filter(pk=attempt_id, outcome=CallAttempt.Outcome.QUEUED).update(
+    """Take a queued or scheduled attempt for placement; True for exactly one caller per attempt."""
+    updated = CallAttempt.objects.filter(pk=attempt_id, outcome__in=WAITING).update(
         outcome=CallAttempt.Outcome.PENDING, updated_at=timezone.now()
     )
     return updated == 1
+
+
+def enqueue_at(attempt: CallAttempt, when) -> bool:
+    """Queue a scheduled attempt's placement to run at ``when``; False (recorded as a failure) when it cannot be."""
+    from .calls import _save_failure
+
+    try:
+        place_attempt.using(run_after=when).enqueue(attempt.pk)
+    except Exception as exc:  # the queue is down, or its backend cannot defer tasks
+        logger.exception("attempt %s: could not schedule the placement", attempt.pk)
+        _save_failure(attempt, f"could not schedule the placement: {exc.__class__.__name__}: {exc}", our_side=True)
+        return False
+    return True
 
 
 def enqueue(attempt: CallAttempt):
@@ -65,7 +94,7 @@ def enqueue(attempt: CallAttempt):
         place_attempt.enqueue(attempt.pk)
     except Exception as exc:  # the queue is down: the record stays, the visitor learns it failed
         logger.exception("attempt %s: could not queue the placement", attempt.pk)
-        _save_failure(attempt, f"could not queue the placement: {exc.__class__.__name__}: {exc}")
+        _save_failure(attempt, f"could not queue the placement: {exc.__class__.__name__}: {exc}", our_side=True)
         return Result(Outcome.ERROR, attempt.line, attempt)
     return Result(Outcome.PLACED, attempt.line, attempt)
 
@@ -79,6 +108,9 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         logger.info("attempt %s: not queued any more, nothing to place", attempt_id)
         return "skipped"
     attempt = CallAttempt.objects.select_related("line").get(pk=attempt_id)
+    later = callbacks.not_due(attempt, timezone.now())
+    if later is not None:  # the worker ran late: wait for the next opening, by day for the visitor
+        return _reschedule(attempt, later)
     if attempt.provider_call_id or attempt.status:
         # The provider reported this call (its status callback) after a failure that looked
         # transient, e.g. a timeout: the call exists, and a retry would ring the person twice.
@@ -90,6 +122,7 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         return "already placed"
     refused = _refused_meanwhile(attempt)
     if refused is not None:
+        guards.give_back(attempt.line, attempt.phone, attempt.client_ip, attempt.created_at)  # no call
         outcome, detail = refused
         CallAttempt.objects.filter(pk=attempt_id, outcome=CallAttempt.Outcome.PENDING).update(
             outcome=outcome, error_detail=detail, updated_at=timezone.now()
@@ -104,7 +137,18 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         return _retry_later(attempt, try_number, exc)
     attempt.refresh_from_db(fields=["outcome", "provider_call_id", "error_detail"])
     logs.log_placement(attempt, tries=try_number)
+    if attempt.reminder and attempt.outcome == CallAttempt.Outcome.PLACED:
+        callbacks.remind(attempt)  # a recurring reminder: the next weekday's call
     return str(attempt.outcome)
+
+
+def _reschedule(attempt: CallAttempt, when) -> str:
+    CallAttempt.objects.filter(pk=attempt.pk, outcome=CallAttempt.Outcome.PENDING).update(
+        outcome=CallAttempt.Outcome.SCHEDULED, scheduled_for=when, updated_at=timezone.now()
+    )
+    logger.info("attempt %s: run late, outside the hours; moved to %s", attempt.pk, when.isoformat())
+    enqueue_at(attempt, when)
+    return "rescheduled"
 
 
 def _refused_meanwhile(attempt: CallAttempt) -> tuple[str, str] | None:
@@ -116,6 +160,10 @@ def _refused_meanwhile(attempt: CallAttempt) -> tuple[str, str] | None:
     if entry is not None:
         blocklist.record_hit(entry)
         return CallAttempt.Outcome.BLOCKED, "blocklist: the number was blocked while the call waited in the queue"
+    if attempt.scheduled_for is not None:  # asked for on another day: the line's cap of the day it is placed
+        cap = guards.daily_cap(attempt.line)
+        if limits.count_today("line", attempt.line.pk, cap) is not None:
+            return CallAttempt.Outcome.THROTTLED, f"daily cap: the line placed its {cap} calls today"
     return None
 
 
@@ -138,7 +186,7 @@ def _retry_later(attempt: CallAttempt, try_number: int, exc: TelephonyError) -> 
         retry.enqueue(attempt.pk, try_number + 1)
     except Exception as enqueue_exc:
         if claim(attempt.pk):
-            _save_failure(attempt, f"{detail}; could not queue the retry: {enqueue_exc}")
+            _save_failure(attempt, f"{detail}; could not queue the retry: {enqueue_exc}", our_side=True)
             logs.log_placement(attempt, tries=try_number)
         return "error"
     return "retrying"

@@ -8,7 +8,7 @@ from django.tasks import default_task_backend
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
 
-from benchmarks import growth, load, views
+from benchmarks import growth, load, refusals, views
 from benchmarks.common import LINE, ensure_line, percentile, task_backend
 from clicktocall.models import CallAttempt
 
@@ -67,3 +67,11 @@ def test_growth_fills_and_measures_at_two_tiny_sizes():
     assert by_name[60]["export: busiest line, all"].peak_mib > 0
     assert by_name[60]["search: exact phone"].detail in {"0 rows", "1 rows"}
     assert "export: quiet line, all" in growth.render(results)
+
+
+@pytest.mark.django_db(transaction=True)  # it empties the attempts table, as it does in its own database
+def test_the_refusals_benchmark_measures_each_hourly_share():
+    results = {name: refusals.flood(3, share) for name, share in [("every refusal detailed", 3), ("one", 1)]}
+    assert [(r["rows"], r["detailed"]) for r in results.values()] == [(3, 3), (3, 1)]
+    assert 0 < results["one"]["values"] < results["every refusal detailed"]["values"]
+    assert "every refusal detailed" in refusals.render(3, results)

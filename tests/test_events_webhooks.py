@@ -323,8 +323,14 @@ def test_an_endpoint_restricted_to_lines_gets_only_their_events(client, line, re
 def test_call_completed_carries_the_duration_and_the_target_legs(line, targets, receiver):
     endpoint = endpoint_for(receiver, ["call.completed", "call.status_changed"])
     attempt = CallAttempt.objects.create(line=line, phone=PHONE, outcome="placed", status="in-progress")
-    lifecycle.start_leg(attempt, 0, targets[0])
-    lifecycle.end_leg(attempt, 0, "completed", duration=42)
+    CallLeg.objects.create(
+        attempt=attempt,
+        target=targets[0],
+        target_name="Sen. Warren",
+        target_number="+12022244543",
+        status=CallLeg.Status.COMPLETED,
+        duration=42,
+    )
 
     lifecycle.advance(attempt, "completed", duration=95)
     run_worker()

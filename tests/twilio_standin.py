@@ -17,6 +17,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -39,6 +40,7 @@ class CreateRequest:
     body: bytes
     form: dict[str, list[str]]
     sid: str
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def value(self, name: str, default: str = "") -> str:
         return self.form.get(name, [default])[0]
@@ -90,6 +92,10 @@ class TwilioStandIn:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.created: list[CreateRequest] = []
+        # Seconds the Calls resource waits, after creating the call, before it answers.
+        self.reply_delay = 0.0
+        # Whether it creates the calls it is asked for (False: it answers, late, having created none).
+        self.creates_calls = True
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -118,11 +124,14 @@ class TwilioStandIn:
 
             def _json(self, status: int, payload: dict) -> None:
                 body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+                    pass
 
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 match = CALLS_PATH.match(self.path)
@@ -137,22 +146,59 @@ class TwilioStandIn:
                     return self._json(400, {"code": 21201, "message": "To, From and Url are required", "status": 400})
                 sid = "CA" + secrets.token_hex(16)
                 with standin._lock:
-                    standin.created.append(CreateRequest(self.path, dict(self.headers), body, form, sid))
+                    if standin.creates_calls:
+                        standin.created.append(CreateRequest(self.path, dict(self.headers), body, form, sid))
+                if standin.reply_delay:
+                    time.sleep(standin.reply_delay)
+                return self._json(201, standin.resource(sid, form["To"][0], form["From"][0]))
+
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                """The Calls resource's list: the created calls, newest first, filtered by To and From."""
+                path, _, query = self.path.partition("?")
+                match = CALLS_PATH.match(path)
+                if not match:
+                    return self._json(404, {"code": 20404, "message": "not found", "status": 404})
+                expected = base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
+                if match["sid"] != standin.account_sid or self.headers.get("Authorization") != f"Basic {expected}":
+                    return self._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                wanted = {key: values[0] for key, values in parse_qs(query).items() if key in ("To", "From")}
+                with standin._lock:
+                    found = [
+                        standin.resource(c.sid, c.value("To"), c.value("From"), c.created_at)
+                        for c in reversed(standin.created)
+                        if all(c.value(key) == value for key, value in wanted.items())
+                    ]
+                uri = f"/2010-04-01/Accounts/{standin.account_sid}/Calls.json"
                 return self._json(
-                    201,
+                    200,
                     {
-                        "sid": sid,
-                        "account_sid": standin.account_sid,
-                        "to": form["To"][0],
-                        "from": form["From"][0],
-                        "status": "queued",
-                        "direction": "outbound-api",
-                        "api_version": "2010-04-01",
-                        "uri": f"/2010-04-01/Accounts/{standin.account_sid}/Calls/{sid}.json",
+                        "calls": found,
+                        "page": 0,
+                        "page_size": 50,
+                        "start": 0,
+                        "end": len(found) - 1,
+                        "uri": uri,
+                        "first_page_uri": uri,
+                        "next_page_uri": None,
+                        "previous_page_uri": None,
                     },
                 )
 
         return Handler
+
+    def resource(self, sid: str, to: str, from_: str, created_at: dt.datetime | None = None) -> dict:
+        """A call resource as Twilio writes it."""
+        return {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": to,
+            "from": from_,
+            "status": "queued",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "date_created": format_datetime(created_at or dt.datetime.now(dt.UTC), usegmt=True),
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
+        }
 
     # Playing Twilio's part in a call
 

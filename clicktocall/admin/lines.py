@@ -8,11 +8,21 @@ from ..models import CampaignLine
 from .blocklist import LineLimitsMixin
 from .callflow import CallFlowLineAdminMixin
 from .export import LineExportMixin
+from .hours import OfficeHoursLineAdminMixin
 from .stats import LineStatsMixin
+from .targets import TargetSourceLineAdminMixin
 
 
 @admin.register(CampaignLine)
-class CampaignLineAdmin(LineStatsMixin, LineExportMixin, CallFlowLineAdminMixin, LineLimitsMixin, admin.ModelAdmin):
+class CampaignLineAdmin(
+    OfficeHoursLineAdminMixin,
+    TargetSourceLineAdminMixin,
+    LineStatsMixin,
+    LineExportMixin,
+    CallFlowLineAdminMixin,
+    LineLimitsMixin,
+    admin.ModelAdmin,
+):
     list_display = ["phone_number", "name", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["phone_number", "name"]
