@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from . import callflow, guards, lifecycle, signals, targets
 from .conf import conf
+from .events.delivery import batched
 from .exceptions import ClickToCallError, TelephonyError
 from .hours import callbacks
 from .models import CallAttempt, CampaignLine
@@ -102,6 +103,12 @@ def _new_attempt(
     )
 
 
+def _record(attempt: CallAttempt) -> None:
+    """Save a new attempt, and announce it."""
+    attempt.save()
+    signals.attempt_created.send(sender=CallAttempt, attempt=attempt)
+
+
 def _refuse(
     line: CampaignLine | None, params: OutgoingParams, meta: RequestMeta, outcome: Outcome, code: str, detail: str
 ) -> Result:
@@ -110,7 +117,7 @@ def _refuse(
         attempt = _new_attempt(line, params, meta, code, detail[:REFUSAL_DETAIL_MAX])
         if not guards.keeps_details(meta.client_ip):
             _minimize(attempt)
-        attempt.save()
+        _record(attempt)
     logger.debug("refused %s: %s", code, detail)
     return Result(outcome, line, attempt)
 
@@ -128,6 +135,7 @@ def _minimize(attempt: CallAttempt) -> None:
     attempt.error_detail = (note + attempt.error_detail)[:MINIMAL_DETAIL_MAX]
 
 
+@batched
 def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     """Handle one validated ``/outgoing`` request end to end."""
     line = find_line(params.campaign_line, params.phone)
@@ -170,8 +178,10 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     attempt = _new_attempt(line, params, meta, CallAttempt.Outcome.SCHEDULED if opening else initial_outcome())
     try:
         if opening is not None:
-            return callbacks.schedule_attempt(attempt, opening)
-        attempt.save()
+            result = callbacks.schedule_attempt(attempt, opening)
+            signals.attempt_created.send(sender=CallAttempt, attempt=attempt)
+            return result
+        _record(attempt)
     except Exception:
         # No record, no call: the request must not keep the limits it took.
         if attempt.pk is None:
