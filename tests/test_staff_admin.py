@@ -263,6 +263,20 @@ def test_test_calls_are_left_out_of_the_results_unless_asked_for(admin_client, l
     assert re.search(r'id="ctc-total-requests">2<', page)
 
 
+def test_the_results_api_marks_test_calls_and_leaves_them_out_of_the_figures(admin_client, admin_user, line, client):
+    from clicktocall.api.models import ApiToken
+
+    admin_client.post(change_url(line, "test_call"), {"phone": "617-523-2339"})
+    token = ApiToken(user=admin_user, name="CRM sync")
+    key = token.issue()
+    token.save()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    (attempt,) = client.get("/api/v1/attempts/", **headers).json()["results"]
+    assert attempt["is_test"] is True
+    results = client.get(f"/api/v1/lines/{line.pk}/results/", **headers).json()
+    assert sum(day["requests"] for day in results["days"]) == 0
+
+
 def test_the_console_backend_logs_at_info(line, client, settings, caplog):
     settings.CLICKTOCALL_TELEPHONY_BACKEND = "console"
     with caplog.at_level(logging.INFO, logger="clicktocall.telephony.console"):
