@@ -277,6 +277,13 @@ def test_the_results_api_marks_test_calls_and_leaves_them_out_of_the_figures(adm
     assert sum(day["requests"] for day in results["days"]) == 0
 
 
+def test_webhook_events_say_whether_the_call_was_a_test(admin_client, line):
+    from clicktocall.events.payloads import attempt_data
+
+    admin_client.post(change_url(line, "test_call"), {"phone": "617-523-2339"})
+    assert attempt_data(CallAttempt.objects.get())["is_test"] is True
+
+
 def test_the_console_backend_logs_at_info(line, client, settings, caplog):
     settings.CLICKTOCALL_TELEPHONY_BACKEND = "console"
     with caplog.at_level(logging.INFO, logger="clicktocall.telephony.console"):
