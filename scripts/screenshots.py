@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Take the README's screenshots with Playwright in Debian's chromium.
+"""Take the documentation's screenshots (docs/*.png) with Playwright in Debian's chromium.
 
     .venv/bin/python scripts/screenshots.py      writes the PNG files of docs/ (see SHOTS)
 
