@@ -1,9 +1,10 @@
 """Call attempts: read-only, filterable, searchable by any number, fitted to a 1280 px screen.
 
 The list shows the outcome first, in a short label (with a *test* badge on staff's test
-calls), the time in the site's time zone with its name, and the line only when there are
-several. A number typed in any format finds the attempts from it or to the line it
-names; its last four digits find the candidates.
+calls), the time in the site's time zone with its name, the line only when there are
+several, and the scheduled time only while call-backs wait. A number typed in any
+format finds the attempts from it or to the line it names; its last four to seven
+digits find the candidates.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class CallAttemptAdmin(
             request._ctc_several_lines = len(CampaignLine.objects.values_list("pk", flat=True)[:2]) > 1
         if "line" in shown and not request._ctc_several_lines:
             shown.remove("line")
+        if "scheduled_for" in shown and not CallAttempt.objects.filter(outcome=CallAttempt.Outcome.SCHEDULED).exists():
+            shown.remove("scheduled_for")  # the column for call-backs, when some wait
         return shown
 
     @admin.display(description=_("outcome"), ordering="outcome")
