@@ -16,7 +16,9 @@ import datetime as dt
 import json
 import re
 import secrets
+import ssl
 import threading
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -39,6 +41,8 @@ class CreateRequest:
     body: bytes
     form: dict[str, list[str]]
     sid: str
+    peer: tuple = ()  # the client's address and port: one per connection
+    at: float = 0.0  # when it arrived (time.time())
 
     def value(self, name: str, default: str = "") -> str:
         return self.form.get(name, [default])[0]
@@ -86,18 +90,40 @@ class SimulatedCall:
 class TwilioStandIn:
     """The stand-in server; ``base_url`` goes into ``TWILIO_API_BASE_URL``."""
 
-    def __init__(self, account_sid: str, auth_token: str) -> None:
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        tls: ssl.SSLContext | None = None,
+        calls_per_second: float | None = None,
+    ) -> None:
+        """``tls``: serve HTTPS with this server context; ``calls_per_second``: answer 429
+        to a create-call request beyond that many in the last second, as a provider does."""
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self.calls_per_second = calls_per_second
         self.created: list[CreateRequest] = []
+        self.refused: list[float] = []  # arrival times of the requests answered 429
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
+
+    def _over_rate(self, now: float) -> bool:
+        if self.calls_per_second is None:
+            return False
+        recent = sum(1 for created in reversed(self.created[-1000:]) if created.at > now - 1.0)
+        return recent >= self.calls_per_second
 
     def start(self) -> TwilioStandIn:
         self._thread.start()
@@ -113,6 +139,8 @@ class TwilioStandIn:
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keeps connections alive, like the real API
+
             def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
                 pass
 
@@ -137,7 +165,12 @@ class TwilioStandIn:
                     return self._json(400, {"code": 21201, "message": "To, From and Url are required", "status": 400})
                 sid = "CA" + secrets.token_hex(16)
                 with standin._lock:
-                    standin.created.append(CreateRequest(self.path, dict(self.headers), body, form, sid))
+                    now = time.time()
+                    if standin._over_rate(now):
+                        standin.refused.append(now)
+                        return self._json(429, {"code": 20429, "message": "Too Many Requests", "status": 429})
+                    created = CreateRequest(self.path, dict(self.headers), body, form, sid, self.client_address, now)
+                    standin.created.append(created)
                 return self._json(
                     201,
                     {
@@ -146,6 +179,7 @@ class TwilioStandIn:
                         "to": form["To"][0],
                         "from": form["From"][0],
                         "status": "queued",
+                        "queue_time": "0",
                         "direction": "outbound-api",
                         "api_version": "2010-04-01",
                         "uri": f"/2010-04-01/Accounts/{standin.account_sid}/Calls/{sid}.json",
