@@ -9,4 +9,4 @@ class ClickToCallConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the checks)
+        from . import checks, lines  # noqa: F401  (registers the checks; staff edits renew the kept lines)

@@ -285,6 +285,9 @@ def active_targets(line: CampaignLine) -> list[Target]:
     """The line's active targets in the order they are called."""
     if line.pk is None:
         return []
+    kept = getattr(line, "active_targets", None)  # read with the line (``lines.find``)
+    if kept is not None:
+        return list(kept)
     return list(line.targets.filter(is_active=True).order_by("position", "pk"))
 
 

@@ -14,7 +14,7 @@ from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
-from . import callflow, guards, lifecycle, signals
+from . import callflow, guards, lifecycle, lines, signals
 from .conf import conf
 from .exceptions import ClickToCallError
 from .models import CallAttempt, CampaignLine
@@ -68,11 +68,9 @@ class Result:
     retry_after: int | None = None
 
 
-def find_line(e164: str, phone: str = "") -> CampaignLine | None:
-    """The line named ``e164``, annotated with whether ``phone`` is blocked (one query)."""
-    if not e164:
-        return None
-    return guards.annotate(CampaignLine.objects.filter(phone_number=e164), phone).first()
+def find_line(e164: str) -> CampaignLine | None:
+    """The line named ``e164``, from the lines this process keeps (no query)."""
+    return lines.find(e164)
 
 
 def webhook_url(name: str, attempt: CallAttempt) -> str:
@@ -110,7 +108,7 @@ def _refuse(
 
 def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     """Handle one validated ``/outgoing`` request end to end."""
-    line = find_line(params.campaign_line, params.phone)
+    line = find_line(params.campaign_line)
 
     problems = dict(params.problems)
     if line is not None and "phone" not in problems:
@@ -134,22 +132,17 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         return result
 
     attempt = _new_attempt(line, params, meta, initial_outcome())
+    if attempt.outcome == CallAttempt.Outcome.QUEUED:
+        from .placement import record_and_enqueue
+
+        return record_and_enqueue(attempt)
     attempt.save()
-    return dispatch(attempt)
+    return place(attempt)
 
 
 def initial_outcome() -> str:
     """How an accepted attempt is first recorded: ``queued`` when a task worker places it."""
     return CallAttempt.Outcome.QUEUED if conf.PLACEMENT == "queued" else CallAttempt.Outcome.PENDING
-
-
-def dispatch(attempt: CallAttempt) -> Result:
-    """Hand a recorded attempt to the telephony backend, or to the task queue when queued."""
-    if attempt.outcome == CallAttempt.Outcome.QUEUED:
-        from .placement import enqueue
-
-        return enqueue(attempt)
-    return place(attempt)
 
 
 def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:

@@ -31,6 +31,7 @@ import logging
 import time
 from datetime import timedelta
 
+from django.db import router, transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -57,14 +58,41 @@ def claim(attempt_id: int) -> bool:
     return updated == 1
 
 
-def enqueue(attempt: CallAttempt):
-    """Queue a recorded (``queued``) attempt's placement; answer success once it is stored."""
+def _stored_with_attempts(backend) -> bool:
+    """Whether the task backend stores tasks in the attempts' database (so one transaction holds both)."""
+    try:
+        from django_tasks_db.backend import DatabaseBackend
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # pragma: no cover - the database backend is a dependency
+        return False
+    return isinstance(backend, DatabaseBackend) and router.db_for_write(DBTaskResult) == router.db_for_write(
+        CallAttempt
+    )
+
+
+def record_and_enqueue(attempt: CallAttempt):
+    """Record a new (``queued``) attempt and queue its placement; answer success once both are stored.
+
+    With tasks kept in the same database, the attempt and its task are written in one
+    transaction: one commit, and never an attempt without its task. With any other
+    backend the attempt is committed first, so that a worker finds it.
+    """
     from .calls import Outcome, Result, _save_failure
 
     try:
-        place_attempt.enqueue(attempt.pk)
+        if _stored_with_attempts(place_attempt.get_backend()):
+            with transaction.atomic(using=router.db_for_write(CallAttempt)):
+                attempt.save()
+                place_attempt.enqueue(attempt.pk)
+        else:
+            attempt.save()
+            place_attempt.enqueue(attempt.pk)
     except Exception as exc:  # the queue is down: the record stays, the visitor learns it failed
         logger.exception("attempt %s: could not queue the placement", attempt.pk)
+        if attempt.pk is not None and not CallAttempt.objects.filter(pk=attempt.pk).exists():
+            attempt.pk, attempt._state.adding = None, True  # rolled back with its task: record it again
+        if attempt.pk is None:
+            attempt.save()
         _save_failure(attempt, f"could not queue the placement: {exc.__class__.__name__}: {exc}")
         return Result(Outcome.ERROR, attempt.line, attempt)
     return Result(Outcome.PLACED, attempt.line, attempt)

@@ -1,50 +1,111 @@
-"""The SQL budget of an accepted ``/outgoing`` request: at most 3 queries, direct or queued."""
+"""The SQL budget of ``/outgoing``: the queries of each kind of request, and the commits of an accepted one.
+
+The lines are read once per process and kept (``clicktocall.lines``): a request costs
+no query to find its line. An accepted request checks the number's blocklist entry,
+inserts its attempt, and then records the provider's answer (direct) or stores its task
+in the same transaction (queued).
+"""
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
-from clicktocall import blocklist
+from clicktocall import blocklist, lines
 from clicktocall.models import CallAttempt
+
+from .contract import LINE
 
 pytestmark = pytest.mark.django_db
 
-BUDGET = 3
+BUDGET = {"direct": 3, "queued": 3, "refused input": 1}
 REQUEST = {"phone": "617-523-2338", "campaign_line": "8559299898", "name": "Ann", "zip": "02113"}
 
 
 @pytest.fixture(autouse=True)
-def _warm_network_blocklist(db):
-    """The network blocklist is read once and then served from the cache."""
+def _warm(db):
+    """The network blocklist and the lines are read once and then kept."""
     blocklist.network_entry("192.0.2.1")
 
 
-def accepted(client, **extra) -> list[str]:
+def send(client, data=REQUEST, **extra):
+    lines.find(LINE)
     with CaptureQueriesContext(connection) as queries:
-        response = client.post("/outgoing/", REQUEST, **extra)
+        response = client.post("/outgoing/", data, **extra)
+    # The test's own transaction turns the request's transaction into a savepoint: not a query of the request.
+    return response, [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+
+
+def accepted(client, **extra) -> list[str]:
+    response, queries = send(client, **extra)
     assert response.status_code == 200 and response.json()["error"] is False, response.content
-    return [q["sql"] for q in queries]
+    return queries
+
+
+@pytest.fixture
+def queued(settings):
+    settings.CLICKTOCALL_PLACEMENT = "queued"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 def test_direct_placement_stays_within_the_budget(client, line, outbox):
     queries = accepted(client)
-    assert len(queries) <= BUDGET, queries
+    assert len(queries) <= BUDGET["direct"], queries
     assert len(outbox) == 1 and CallAttempt.objects.get().outcome == "placed"
 
 
-def test_queued_placement_stays_within_the_budget(settings, client, line, outbox):
-    settings.CLICKTOCALL_PLACEMENT = "queued"
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+def test_queued_placement_stays_within_the_budget(queued, client, line, outbox):
     queries = accepted(client)
-    assert len(queries) <= BUDGET, queries
+    assert len(queries) <= BUDGET["queued"], queries
     assert outbox == [] and CallAttempt.objects.get().outcome == "queued" and DBTaskResult.objects.count() == 1
 
 
+def test_refused_input_costs_one_insert(client, line, outbox):
+    response, queries = send(client, {**REQUEST, "phone": "not a number"})
+    assert response.status_code == 400 and len(queries) <= BUDGET["refused input"], queries
+    assert CallAttempt.objects.get().outcome == "invalid"
+
+
+def test_a_line_with_targets_costs_no_more(settings, client, targets):
+    """The console backend's transcript names the targets: they are kept with the line, not read per request."""
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = "console"
+    queries = accepted(client)
+    assert len(queries) <= BUDGET["direct"], queries
+    assert not any("clicktocall_target" in sql for sql in queries)
+
+
 def test_jsonp_and_json_bodies_cost_the_same(client, line, outbox):
+    lines.find(LINE)
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/outgoing", {**REQUEST, "callback": "jQuery3710_1700000000000"})
     assert response.status_code == 200 and b'"error":false' in response.content.replace(b" ", b"")
-    assert len(queries) <= BUDGET
+    assert len(queries) <= BUDGET["direct"]
+
+
+@contextmanager
+def write_transactions():
+    """Count the transactions that write: each autocommitted write, plus each outermost atomic block with writes."""
+    blocks: list[object] = []
+
+    def observe(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            block = id(connection.atomic_blocks[0]) if connection.in_atomic_block else object()
+            if block not in blocks:
+                blocks.append(block)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(observe):
+        yield blocks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_attempt_and_its_task_are_written_in_one_transaction(queued, client, line, outbox):
+    lines.find(LINE)
+    with write_transactions() as written:
+        response = client.post("/outgoing/", REQUEST)
+    assert response.status_code == 200 and DBTaskResult.objects.count() == 1
+    assert len(written) == 1
