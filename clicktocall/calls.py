@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
-from . import callflow, guards, lifecycle, lines, signals
+from . import callflow, guards, lifecycle, lines, pacing, signals
 from .conf import conf
 from .exceptions import ClickToCallError
 from .models import CallAttempt, CampaignLine
@@ -125,7 +126,7 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     if not line.is_active:
         return _refuse(line, params, meta, Outcome.UNCONFIGURED, CallAttempt.Outcome.INACTIVE, "line is switched off")
 
-    refusal = guards.refusal(line, params, meta)
+    refusal = guards.refusal(line, params, meta) or _busy(line, params)
     if refusal is not None:
         result = _refuse(line, params, meta, refusal.outcome, refusal.code, refusal.detail)
         result.retry_after = refusal.retry_after
@@ -140,20 +141,41 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     return place(attempt)
 
 
+def _busy(line: CampaignLine, params: OutgoingParams) -> guards.Refusal | None:
+    """Take the request's turn at the provider's pace; a refusal when it would come too late.
+
+    Queued, the turn is in the queue's pace and the wait may reach ``MAX_QUEUE_WAIT``;
+    direct, the request waits here for the provider's turn, at most ``DIRECT_MAX_WAIT``.
+    """
+    queued = conf.PLACEMENT == "queued"
+    longest = pacing.max_wait() if queued else min(pacing.max_wait() or pacing.DIRECT_MAX_WAIT, pacing.DIRECT_MAX_WAIT)
+    turn = pacing.take_turn(pacing.QUEUE, longest) if queued else pacing.wait_for_turn(pacing.PROVIDER, longest)
+    if turn.taken or longest is None:
+        return None
+    guards.release_cooldown(line, params.phone)  # no call: the person may ask again later
+    detail = f"busy: the calls ahead take {turn.wait:.0f} s at {conf.PROVIDER_CPS:g} a second (most {longest:g} s)"
+    return guards.Refusal(Outcome.ERROR, CallAttempt.Outcome.BUSY, detail, turn.retry_after(longest))
+
+
 def initial_outcome() -> str:
     """How an accepted attempt is first recorded: ``queued`` when a task worker places it."""
     return CallAttempt.Outcome.QUEUED if conf.PLACEMENT == "queued" else CallAttempt.Outcome.PENDING
 
 
-def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
+def place(
+    attempt: CallAttempt, *, raise_transient: bool = False, before_send: Callable[[], bool] | None = None
+) -> Result | None:
     """Ask the telephony backend to place a recorded attempt's call.
 
     With ``raise_transient`` a transient ``TelephonyError`` is raised for the caller to
-    retry, instead of being recorded as the attempt's failure.
+    retry, instead of being recorded as the attempt's failure. ``before_send`` runs once
+    the request to the provider is ready, right before it is sent (e.g. to wait for the
+    provider's turn); when it returns False nothing is sent and None is returned.
     """
     line = attempt.line
     try:
         backend = get_backend()
+        backend.prepare()
         request = CallRequest(
             to=attempt.phone,
             from_=line.phone_number,
@@ -164,6 +186,8 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
             machine_detection=callflow.machine_detection(line),
             extra=callflow.request_extra(attempt, backend),
         )
+        if before_send is not None and not before_send():
+            return None
         provider_call = backend.place_call(request)
     except ClickToCallError as exc:
         reported = reported_call(attempt)
@@ -181,12 +205,12 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
         _save_failure(attempt, f"{exc.__class__.__name__}: {exc}")
         return Result(Outcome.ERROR, line, attempt)
 
-    return mark_placed(attempt, provider_call.sid, provider_call.status)
+    return mark_placed(attempt, provider_call.sid, provider_call.status, provider_call.queue_time)
 
 
-def mark_placed(attempt: CallAttempt, sid: str, status: str) -> Result:
+def mark_placed(attempt: CallAttempt, sid: str, status: str, queue_time: int | None = None) -> Result:
     """Record that the provider placed the attempt's call ``sid``, and announce it."""
-    record_placed(attempt, sid, status)
+    record_placed(attempt, sid, status, queue_time)
     logger.debug("attempt %s placed: %s", attempt.pk, sid)
     signals.call_placed.send(sender=CallAttempt, attempt=attempt)
     return Result(Outcome.PLACED, attempt.line, attempt)
@@ -204,19 +228,26 @@ def reported_call(attempt: CallAttempt) -> tuple[str, str] | None:
     return row[0], row[1]
 
 
-def record_placed(attempt: CallAttempt, sid: str, status: str) -> None:
-    """Record the provider's call id and first status in one UPDATE.
+def record_placed(attempt: CallAttempt, sid: str, status: str, queue_time: int | None = None) -> None:
+    """Record the provider's call id, first status and own queue time in one UPDATE.
 
     A status callback may have arrived before the provider's answer did; the status only
     moves forward, so it is set only while no callback has set one.
     """
     status = status if status in lifecycle.STATUSES else CallAttempt.Status.QUEUED
     now = timezone.now()
-    fields = {"outcome": CallAttempt.Outcome.PLACED, "provider_call_id": sid, "updated_at": now}
+    fields = {
+        "outcome": CallAttempt.Outcome.PLACED,
+        "provider_call_id": sid,
+        "updated_at": now,
+        "placed_at": now,
+        "provider_queue_time": queue_time,
+    }
     first = CallAttempt.objects.filter(pk=attempt.pk, status=CallAttempt.Status.NONE).update(**fields, status=status)
     if not first:
         CallAttempt.objects.filter(pk=attempt.pk).update(**fields)
     attempt.outcome, attempt.provider_call_id, attempt.updated_at = fields["outcome"], sid, now
+    attempt.placed_at, attempt.provider_queue_time = now, queue_time
     if first:
         attempt.status = status
         signals.call_status_changed.send(sender=CallAttempt, attempt=attempt, old_status="", new_status=status)

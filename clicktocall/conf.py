@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_PLACEMENT": "direct",
     "CLICKTOCALL_PLACEMENT_RETRIES": 4,
     "CLICKTOCALL_PLACEMENT_BACKOFF": 2.0,
+    "CLICKTOCALL_PROVIDER_CPS": 1.0,
+    "CLICKTOCALL_MAX_QUEUE_WAIT": 120.0,
     "CLICKTOCALL_LOG_FULL_NUMBERS": False,
 }
 
@@ -138,6 +140,16 @@ class Settings:
     def PLACEMENT_BACKOFF(self) -> float:
         """Seconds before the first retry; each further retry waits twice as long."""
         return max(0.0, float(self._get("CLICKTOCALL_PLACEMENT_BACKOFF")))
+
+    @property
+    def PROVIDER_CPS(self) -> float:
+        """Calls per second the provider account places (0: no pacing)."""
+        return max(0.0, float(self._get("CLICKTOCALL_PROVIDER_CPS") or 0))
+
+    @property
+    def MAX_QUEUE_WAIT(self) -> float:
+        """Seconds a call may wait for its turn before it is refused (busy) or not placed (expired)."""
+        return max(0.0, float(self._get("CLICKTOCALL_MAX_QUEUE_WAIT") or 0))
 
     @property
     def LOG_FULL_NUMBERS(self) -> bool:

@@ -11,8 +11,11 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
 2. checks again that the line is on and the number not blocked (staff may have switched
    the line off, or the person opted out, while the call waited): if not, the attempt is
    recorded ``inactive`` or ``blocked`` and no call is placed;
-3. asks the telephony backend to place the call;
-4. on a transient provider error (``TelephonyError.transient``), hands the attempt back
+3. waits for the provider's turn (``pacing``: calls spaced to ``CLICKTOCALL_PROVIDER_CPS``
+   across every worker); a call that has waited longer than ``CLICKTOCALL_MAX_QUEUE_WAIT``
+   since its request is not placed but recorded ``expired``;
+4. asks the telephony backend to place the call;
+5. on a transient provider error (``TelephonyError.transient``), hands the attempt back
    (``queued``) and enqueues a retry after a backoff that doubles each time
    (``CLICKTOCALL_PLACEMENT_BACKOFF`` seconds first, at most
    ``CLICKTOCALL_PLACEMENT_RETRIES`` retries); after the last one, or on a permanent
@@ -35,7 +38,7 @@ from django.db import router, transaction
 from django.tasks import task
 from django.utils import timezone
 
-from . import blocklist, logs
+from . import blocklist, guards, logs, pacing
 from .conf import conf
 from .exceptions import TelephonyError
 from .models import CallAttempt
@@ -110,8 +113,9 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
     if attempt.provider_call_id or attempt.status:
         # The provider reported this call (its status callback) after a failure that looked
         # transient, e.g. a timeout: the call exists, and a retry would ring the person twice.
+        now = timezone.now()
         CallAttempt.objects.filter(pk=attempt_id, outcome=CallAttempt.Outcome.PENDING).update(
-            outcome=CallAttempt.Outcome.PLACED, updated_at=timezone.now()
+            outcome=CallAttempt.Outcome.PLACED, updated_at=now, placed_at=now
         )
         attempt.refresh_from_db(fields=["outcome"])
         logs.log_placement(attempt, tries=try_number - 1, detail="placed by the earlier try, per the provider")
@@ -125,14 +129,38 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         attempt.refresh_from_db(fields=["outcome", "error_detail"])
         logs.log_placement(attempt, tries=try_number - 1, detail=detail)
         return str(outcome)
+    if _expired(attempt, try_number):
+        return str(CallAttempt.Outcome.EXPIRED)
+
+    def on_its_turn() -> bool:
+        pacing.wait_for_turn(pacing.PROVIDER)  # the provider's pace, shared by every worker
+        return not _expired(attempt, try_number)
+
     last_try = try_number > conf.PLACEMENT_RETRIES
     try:
-        place(attempt, raise_transient=not last_try)
+        if place(attempt, raise_transient=not last_try, before_send=on_its_turn) is None:
+            return str(CallAttempt.Outcome.EXPIRED)
     except TelephonyError as exc:
         return _retry_later(attempt, try_number, exc)
     attempt.refresh_from_db(fields=["outcome", "provider_call_id", "error_detail"])
     logs.log_placement(attempt, tries=try_number)
     return str(attempt.outcome)
+
+
+def _expired(attempt: CallAttempt, try_number: int) -> bool:
+    """Whether the call waited longer than ``CLICKTOCALL_MAX_QUEUE_WAIT``; if so it is recorded ``expired``."""
+    longest = pacing.max_wait()
+    waited = (timezone.now() - attempt.created_at).total_seconds()
+    if longest is None or waited <= longest:
+        return False
+    detail = f"not placed: waited {waited:.0f} s in the queue (most {longest:g} s)"
+    CallAttempt.objects.filter(pk=attempt.pk, outcome=CallAttempt.Outcome.PENDING).update(
+        outcome=CallAttempt.Outcome.EXPIRED, error_detail=detail, updated_at=timezone.now()
+    )
+    attempt.refresh_from_db(fields=["outcome", "error_detail"])
+    guards.release_cooldown(attempt.line, attempt.phone)  # no call: the person may ask again
+    logs.log_placement(attempt, tries=try_number - 1, detail=detail)
+    return True
 
 
 def _refused_meanwhile(attempt: CallAttempt) -> tuple[str, str] | None:

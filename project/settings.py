@@ -176,6 +176,19 @@ except ValueError:
     raise ImproperlyConfigured("CLICKTOCALL_PLACEMENT_BACKOFF must be a number of seconds") from None
 CLICKTOCALL_LOG_FULL_NUMBERS = env_bool("CLICKTOCALL_LOG_FULL_NUMBERS", False)
 
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
+# The provider account's calls per second (0: no pacing) and the longest a call may wait for its turn.
+CLICKTOCALL_PROVIDER_CPS = env_float("CLICKTOCALL_PROVIDER_CPS", 1.0)
+CLICKTOCALL_MAX_QUEUE_WAIT = env_float("CLICKTOCALL_MAX_QUEUE_WAIT", 120.0)
+
 # Production hardening: on whenever DEBUG is off.
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

@@ -85,6 +85,7 @@ def test_an_admin_edit_takes_effect_on_the_next_request_of_every_process(admin_c
         "CLICKTOCALL_COOLDOWN_SECONDS": "0",
         "CLICKTOCALL_IP_RATE": "off",
         "CLICKTOCALL_PHONE_RATE": "off",
+        "CLICKTOCALL_PROVIDER_CPS": "0",
     }
     change = f"/admin/clicktocall/campaignline/{line.pk}/change/"
     with gunicorn(env, tmp_path / "one.log") as one, gunicorn(env, tmp_path / "two.log") as two:

@@ -103,6 +103,7 @@ class TwilioStandIn:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.calls_per_second = calls_per_second
+        self.queue_time = "0"  # what the created call says of the provider's own queue (ms)
         self.created: list[CreateRequest] = []
         self.refused: list[float] = []  # arrival times of the requests answered 429
         self._lock = threading.Lock()
@@ -179,7 +180,7 @@ class TwilioStandIn:
                         "to": form["To"][0],
                         "from": form["From"][0],
                         "status": "queued",
-                        "queue_time": "0",
+                        "queue_time": standin.queue_time,
                         "direction": "outbound-api",
                         "api_version": "2010-04-01",
                         "uri": f"/2010-04-01/Accounts/{standin.account_sid}/Calls/{sid}.json",

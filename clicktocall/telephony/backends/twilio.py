@@ -45,6 +45,12 @@ def new_client(sid: str, token: str, base_url: str) -> Any:
     return client
 
 
+def queue_time(created: Any) -> int | None:
+    """Twilio's ``queue_time`` of a created call (milliseconds, as text), or None."""
+    value = str(getattr(created, "queue_time", None) or "").strip()
+    return int(value) if value.isdigit() and int(value) < 2**31 else None
+
+
 class TwilioBackend(BaseTelephonyBackend):
     name = "twilio"
 
@@ -59,6 +65,9 @@ class TwilioBackend(BaseTelephonyBackend):
         if getattr(_clients, "key", None) != key:
             _clients.client, _clients.key = new_client(*key), key
         return _clients.client
+
+    def prepare(self) -> None:
+        self.get_client()
 
     def call_parameters(self, call: CallRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -93,4 +102,4 @@ class TwilioBackend(BaseTelephonyBackend):
             raise TelephonyError(f"Twilio error: {exc}", transient=True) from exc
         except OSError as exc:  # connection refused, DNS, timeouts (requests' errors are OSErrors)
             raise TelephonyError(f"Twilio unreachable: {exc.__class__.__name__}: {exc}", transient=True) from exc
-        return ProviderCall(sid=created.sid, status=str(created.status or "queued"))
+        return ProviderCall(sid=created.sid, status=str(created.status or "queued"), queue_time=queue_time(created))
