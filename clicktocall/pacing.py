@@ -148,3 +148,62 @@ def expected_wait(name: str = QUEUE) -> float:
         return max(0.0, next_at - (seconds + micro / 1e6))
     next_at = PaceState.objects.filter(name=name).values_list("next_at", flat=True).first() or 0.0
     return max(0.0, next_at - time.time())
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """The queue of one line (``line`` None: all lines together)."""
+
+    line: object
+    waiting: int
+    placed_last_minute: int
+    wait: float  # seconds to place what waits, at the paced rate
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    rows: list[QueueRow]
+    overall: QueueRow
+    cps: float
+    longest: float | None
+
+    @property
+    def warning(self) -> bool:
+        """Whether the expected wait has reached 80% of the maximum."""
+        return self.longest is not None and self.overall.wait >= WARN_SHARE * self.longest
+
+
+def queue_figures() -> QueueFigures:
+    """Per line and overall: calls waiting, the wait they make at the paced rate, calls placed in the last minute.
+
+    One query, on the attempts of the last hours (a call waits at most the maximum wait).
+    """
+    from datetime import timedelta
+
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from .models import CallAttempt, CampaignLine
+
+    now = timezone.now()
+    horizon = now - timedelta(seconds=(max_wait() or 0) + 6 * 3600)
+    waiting = Q(outcome__in=[CallAttempt.Outcome.QUEUED, CallAttempt.Outcome.PENDING])
+    placed = Q(outcome=CallAttempt.Outcome.PLACED, placed_at__gte=now - timedelta(minutes=1))
+    counts = (
+        CallAttempt.objects.filter(waiting | placed, created_at__gte=horizon)
+        .values("line")
+        .annotate(waiting=Count("pk", filter=waiting), placed=Count("pk", filter=placed))
+        .order_by()
+    )
+    by_line = {row["line"]: row for row in counts}
+    step = interval()
+    lines = CampaignLine.objects.filter(pk__in=by_line).order_by("name", "phone_number")
+    rows = [
+        QueueRow(line, by_line[line.pk]["waiting"], by_line[line.pk]["placed"], by_line[line.pk]["waiting"] * step)
+        for line in lines
+    ]
+    total = sum(row.waiting for row in rows)
+    overall = QueueRow(
+        None, total, sum(row.placed_last_minute for row in rows), max(total * step, expected_wait(QUEUE))
+    )
+    return QueueFigures(rows, overall, conf.PROVIDER_CPS, max_wait())

@@ -159,3 +159,38 @@ def test_two_worker_processes_share_the_pace(queued, line, tmp_path):
     assert min(spans) > 1.0, spans
     placed_by = {worker for task in DBTaskResult.objects.all() for worker in task.worker_ids}
     assert len(placed_by) == 2, "one worker placed every call"
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_the_queue_per_line_and_overall_and_warns_near_the_maximum(paced, admin_client, line):
+    other = type(line).objects.create(phone_number="+18559299899", name="Other campaign")
+    paced.CLICKTOCALL_MAX_QUEUE_WAIT = 9
+    for n in range(6):
+        CallAttempt.objects.create(line=line, phone=f"+1617523230{n}", outcome=CallAttempt.Outcome.QUEUED)
+    CallAttempt.objects.create(line=other, phone="+16175232310", outcome=CallAttempt.Outcome.QUEUED)
+    CallAttempt.objects.create(line=other, phone="+16175232311", outcome="placed", placed_at=timezone.now())
+    CallAttempt.objects.create(
+        line=other, phone="+16175232312", outcome="placed", placed_at=timezone.now() - timedelta(minutes=5)
+    )
+    figures = pacing.queue_figures()
+    assert [(row.line, row.waiting, row.placed_last_minute) for row in figures.rows] == [(other, 1, 1), (line, 6, 0)]
+    assert figures.overall.waiting == 7 and figures.overall.placed_last_minute == 1
+    assert figures.overall.wait == pytest.approx(7 * pacing.interval()) and figures.warning  # 7.35 s of 9
+
+    page = admin_client.get("/admin/clicktocall/campaignline/queue/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "approaches the maximum of 9 s" in html
+    assert "Other campaign" in html and "Test campaign" in html
+    assert (
+        "/admin/clicktocall/campaignline/queue/"
+        in admin_client.get("/admin/clicktocall/campaignline/").content.decode()
+    )
+
+    paced.CLICKTOCALL_MAX_QUEUE_WAIT = 60
+    assert "approaches the maximum" not in admin_client.get("/admin/clicktocall/campaignline/queue/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_queue_page_is_for_staff_only(client, line):
+    response = client.get("/admin/clicktocall/campaignline/queue/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -8,11 +8,14 @@ from ..models import CampaignLine
 from .blocklist import LineLimitsMixin
 from .callflow import CallFlowLineAdminMixin
 from .export import LineExportMixin
+from .queue import LineQueueMixin
 from .stats import LineStatsMixin
 
 
 @admin.register(CampaignLine)
-class CampaignLineAdmin(LineStatsMixin, LineExportMixin, CallFlowLineAdminMixin, LineLimitsMixin, admin.ModelAdmin):
+class CampaignLineAdmin(
+    LineQueueMixin, LineStatsMixin, LineExportMixin, CallFlowLineAdminMixin, LineLimitsMixin, admin.ModelAdmin
+):
     list_display = ["phone_number", "name", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["phone_number", "name"]
