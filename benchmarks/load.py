@@ -141,7 +141,8 @@ def knobs(line) -> str:
         f"per number {conf.PHONE_RATE}; each request from its own address in {CLIENT_NETWORK} through a "
         f"trusted proxy (X-Forwarded-For, CLICKTOCALL_TRUSTED_PROXIES={conf.TRUSTED_PROXIES}), each with a "
         f"number no earlier run used (from +1617{523 + _first // 10000:03d}{_first % 10000:04d})\n"
-        f"knob: the benchmark line's daily cap is {line.daily_cap:,} (default {conf.DAILY_CAP:,} a day)"
+        f"knobs: the benchmark line's daily cap is {line.daily_cap:,} (default {conf.DAILY_CAP:,} a day); "
+        f"the provider's pace is {conf.PROVIDER_CPS:,g} calls/s (default 1), taken on every request, never waited for"
     )
 
 
@@ -235,10 +236,13 @@ def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) 
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int, log_path: str, **extra: str) -> Iterator[int]:
-    """gunicorn with the project's gunicorn.conf.py on a free loopback port."""
+def gunicorn(env: dict[str, str], workers: int | None, log_path: str, **extra: str) -> Iterator[int]:
+    """gunicorn with the project's gunicorn.conf.py on a free loopback port (``workers`` None: its default)."""
     port = free_port()
-    server_env = {**os.environ, **env, **extra, "GUNICORN_BIND": f"{HOST}:{port}", "WEB_CONCURRENCY": str(workers)}
+    server_env = {**os.environ, **env, **extra, "GUNICORN_BIND": f"{HOST}:{port}"}
+    server_env.pop("WEB_CONCURRENCY", None)
+    if workers is not None:
+        server_env["WEB_CONCURRENCY"] = str(workers)
     with open(log_path, "a") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],

@@ -98,3 +98,13 @@ def test_an_unexpected_answer_is_counted_as_an_error(live_server, outbox):
     wrong = load.Scenario("expects success", "POST", "/outgoing/", lambda: {"phone": "x"}, (200, load.PLACED))
     stats = load.load(port, wrong, total=3, concurrency=1, max_seconds=30)
     assert (stats.done, stats.errors) == (3, 3)
+
+
+def test_the_burst_counts_calls_per_second_and_the_most_in_any_second():
+    from benchmarks import burst
+
+    arrivals = [100.0, 100.5, 100.99, 101.2, 101.95, 112.0]
+    buckets, most = burst.placed_per_second(arrivals, start=100.0)
+    assert buckets == [(0, 3), (1, 2), (12, 1)] and most == 3
+    assert burst.timeline(buckets, width=10) == "0–10 s: 0.5/s, 10–20 s: 0.1/s"
+    assert burst.timeline([]) == "no call placed"
