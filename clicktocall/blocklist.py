@@ -7,12 +7,9 @@ import time
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Exists, F, Q
-from django.db.models.signals import post_delete, post_save
+from django.db.models import F, Q
 from django.utils import timezone
 
-from . import limits
-from .conf import conf
 from .models import BlockEntry
 
 
@@ -36,11 +33,9 @@ def add_opt_out(e164: str, note: str = "") -> BlockEntry:
     return entry
 
 
-# The active network entries are read on every request, so they live in the cache and
-# are dropped from it whenever an entry is saved or deleted. Phone entries are checked
-# in the same query that finds the campaign line (see ``phone_blocked()``).
-NETWORKS_KEY = "clicktocall:blocklist:networks"
-_MISSING = object()
+# The active network entries are read on every request: every process keeps them with
+# the campaign lines (``lines``), read again whenever an entry is saved or deleted.
+# Phone entries are looked up per request (``phone_entry()``).
 
 
 def active(queryset: models.QuerySet | None = None, now: datetime | None = None) -> models.QuerySet:
@@ -50,23 +45,13 @@ def active(queryset: models.QuerySet | None = None, now: datetime | None = None)
     return queryset.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
-def phone_blocked(e164: str) -> models.Expression:
-    """An expression for annotating a query: whether ``e164`` is on the active blocklist."""
-    if not e164:
-        return models.Value(False, output_field=models.BooleanField())
-    return Exists(active(BlockEntry.objects.filter(kind=BlockEntry.Kind.PHONE, value=e164)))
-
-
 def normalize_network(value: str) -> str:
     """``203.0.113.7`` or ``203.0.113.0/24`` in canonical form; raises ``ValueError``."""
     return str(ipaddress.ip_network(value.strip(), strict=False))
 
 
-def _networks() -> list[tuple[int, str, float | None]]:
-    store = limits.cache()
-    cached = store.get(NETWORKS_KEY, _MISSING)
-    if cached is not _MISSING:
-        return cached
+def read_networks() -> list[tuple[int, str, float | None]]:
+    """The active network entries: (id, network, expiry as a timestamp or None)."""
     entries = []
     for pk, value, expires_at in active(BlockEntry.objects.filter(kind=BlockEntry.Kind.NETWORK)).values_list(
         "pk", "value", "expires_at"
@@ -76,12 +61,14 @@ def _networks() -> list[tuple[int, str, float | None]]:
         except ValueError:
             continue
         entries.append((pk, value, expires_at.timestamp() if expires_at else None))
-    store.set(NETWORKS_KEY, entries, timeout=conf.BLOCKLIST_CACHE_SECONDS)
     return entries
 
 
-def network_entry(ip: str | None) -> int | None:
-    """The id of an active network entry that contains ``ip``, or None."""
+def network_entry(ip: str | None, networks: list[tuple[int, str, float | None]] | None = None) -> int | None:
+    """The id of an active network entry that contains ``ip``, or None.
+
+    ``networks``: the entries kept with the request's line (``lines.find``), else those
+    this process keeps."""
     if not ip:
         return None
     try:
@@ -92,7 +79,11 @@ def network_entry(ip: str | None) -> int | None:
     if address.version == 6 and address.ipv4_mapped:
         candidates.append(address.ipv4_mapped)
     now = time.time()
-    for pk, value, expires in _networks():
+    if networks is None:
+        from . import lines
+
+        networks = lines.kept().networks
+    for pk, value, expires in networks:
         if expires is not None and expires <= now:
             continue
         network = ipaddress.ip_network(value, strict=False)
@@ -111,12 +102,3 @@ def record_hit(pk: int | None) -> None:
     """Count a refused request against an entry."""
     if pk is not None:
         BlockEntry.objects.filter(pk=pk).update(hit_count=F("hit_count") + 1, last_hit_at=timezone.now())
-
-
-def forget_networks(**kwargs: object) -> None:
-    """Drop the cached network entries, so the next request reads them afresh."""
-    limits.cache().delete(NETWORKS_KEY)
-
-
-post_save.connect(forget_networks, sender=BlockEntry, dispatch_uid="clicktocall.blocklist.saved")
-post_delete.connect(forget_networks, sender=BlockEntry, dispatch_uid="clicktocall.blocklist.deleted")

@@ -2,9 +2,10 @@
 
 In order: the blocklist (the constituent's number, the client's address), the rate per
 client address, the cooldown of one number on one line, the rate per number across all
-lines, and the line's daily cap. The accepted path costs no database query: the phone
-blocklist is read in the query that finds the line (``annotate()``), the network
-blocklist and every counter live in the cache. A refusal may query more.
+lines, and the line's daily cap. The accepted path costs one query (the number's
+blocklist entry) and one round trip to the cache: the blocked networks are kept with
+the line (``lines``), and every rate, the cooldown and the daily cap are taken together
+(``limits.take``, one script on Redis). A refusal may query more.
 
 Also here: which destinations a line may call (``destination_problem()``), the guard
 against toll fraud.
@@ -13,11 +14,11 @@ against toll fraud.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
-from django.db import models
 from phonenumbers import PhoneNumberType
 
 from . import blocklist, limits
@@ -51,11 +52,6 @@ class Refusal:
     code: str
     detail: str
     retry_after: int | None = None
-
-
-def annotate(queryset: models.QuerySet, phone: str) -> models.QuerySet:
-    """Add ``phone_blocked`` to a query for campaign lines, so no query of its own is needed."""
-    return queryset.annotate(phone_blocked=blocklist.phone_blocked(phone))
 
 
 def allowed_countries(line: CampaignLine) -> set[str]:
@@ -108,35 +104,35 @@ def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
     blocked, throttled = CallAttempt.Outcome.BLOCKED, CallAttempt.Outcome.THROTTLED
     phone, ip = params.phone, meta.client_ip
 
-    phone_blocked = getattr(line, "phone_blocked", None)  # read with the line when found through annotate()
-    entry = blocklist.phone_entry(phone) if phone_blocked is not False else None
-    if phone_blocked or entry is not None:
+    entry = blocklist.phone_entry(phone)
+    if entry is not None:
         blocklist.record_hit(entry)
         return Refusal(Outcome.ERROR, blocked, "blocklist: the number is blocked")
-    entry = blocklist.network_entry(ip)
+    entry = blocklist.network_entry(ip, getattr(line, "blocked_networks", None))  # kept with the line
     if entry is not None:
         blocklist.record_hit(entry)
         return Refusal(Outcome.ERROR, blocked, f"blocklist: the address {ip} is blocked")
 
     # Requests whose address is unknown (a misconfigured proxy) share one allowance.
-    wait = limits.hit("ip", ip or "unknown", limits.parse_rates(conf.IP_RATE))
-    if wait is not None:
-        return Refusal(Outcome.THROTTLED, throttled, f"rate limit: client address ({conf.IP_RATE})", wait)
-
-    cooldown = cooldown_seconds(line)
-    cooldown_key = limits.key("cooldown", line.pk, phone)
-    wait = limits.take_cooldown(cooldown_key, cooldown)
-    if wait is not None:
-        return Refusal(Outcome.THROTTLED, throttled, f"cooldown: the number asked this line within {cooldown} s", wait)
-
-    wait = limits.hit("phone", phone, limits.parse_rates(conf.PHONE_RATE))
-    detail = f"rate limit: the number across lines ({conf.PHONE_RATE})"
-    if wait is None:
-        cap = daily_cap(line)
-        wait = limits.count_today("line", line.pk, cap)
-        detail = f"daily cap: the line placed its {cap} calls today"
-    if wait is not None:
-        if cooldown > 0:
-            limits.release(cooldown_key)
-        return Refusal(Outcome.THROTTLED, throttled, detail, wait)
-    return None
+    now = time.time()
+    ip_rates, phone_rates = limits.parse_rates(conf.IP_RATE), limits.parse_rates(conf.PHONE_RATE)
+    cooldown, cap = cooldown_seconds(line), daily_cap(line)
+    details: list[str] = []
+    steps: list[limits.Step] = []
+    for step in limits.rate_steps("ip", ip or "unknown", ip_rates, now):
+        steps.append(step)
+        details.append(f"rate limit: client address ({conf.IP_RATE})")
+    if cooldown > 0:
+        steps.append(limits.Hold(limits.key("cooldown", line.pk, phone), cooldown))
+        details.append(f"cooldown: the number asked this line within {cooldown} s")
+    for step in limits.rate_steps("phone", phone, phone_rates, now):
+        steps.append(step)
+        details.append(f"rate limit: the number across lines ({conf.PHONE_RATE})")
+    if cap > 0:
+        steps.append(limits.cap_step("line", line.pk, cap))
+        details.append(f"daily cap: the line placed its {cap} calls today")
+    refused = limits.take(steps)
+    if refused is None:
+        return None
+    index, wait = refused
+    return Refusal(Outcome.THROTTLED, throttled, details[index], wait)

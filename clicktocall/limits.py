@@ -144,3 +144,129 @@ def count_today(kind: str, subject: object, cap: int) -> int | None:
             pass
         return left
     return None
+
+
+# Every limit of a request in one round trip
+
+
+@dataclass(frozen=True)
+class Count:
+    """Count one more against ``limit`` in the counter ``name`` (kept ``timeout`` s).
+
+    Over the limit, the request is refused with ``retry_after``; with ``only_within``
+    the refused request does not count (the daily cap), else it does (a rate's window).
+    """
+
+    name: str
+    limit: int
+    timeout: int
+    retry_after: int
+    only_within: bool = False
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Take the cooldown ``name`` for ``seconds``; refused while another request holds it."""
+
+    name: str
+    seconds: int
+
+
+Step = Count | Hold
+
+# KEYS: the steps' keys. ARGV: per step five values: kind ("c" or "h"), limit, timeout,
+# retry_after, only_within ("1"/"0"); then the time (seconds). Returns {n, retry_after}:
+# the 1-based step that refused (0: none). Refused, the cooldowns taken are released.
+TAKE = """
+local now = tonumber(ARGV[#ARGV])
+local held = {}
+for i, key in ipairs(KEYS) do
+  local b = (i - 1) * 5
+  local kind, limit, timeout = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
+  local refused = nil
+  if kind == "h" then
+    if redis.call("SET", key, string.format("%d", math.ceil(now + timeout)), "NX", "EX", timeout) then
+      held[#held + 1] = key
+    else
+      local ttl = redis.call("TTL", key)
+      refused = (ttl > 0) and ttl or timeout
+    end
+  else
+    local count = redis.call("INCR", key)
+    if count == 1 then redis.call("EXPIRE", key, timeout) end
+    if count > limit then
+      if ARGV[b + 5] == "1" then redis.call("DECR", key) end
+      refused = tonumber(ARGV[b + 4])
+    end
+  end
+  if refused then
+    for _, name in ipairs(held) do redis.call("DEL", name) end
+    return {i, refused}
+  end
+end
+return {0, 0}
+"""
+
+
+def rate_steps(kind: str, subject: object, rates: list[Rate], now: float) -> list[Count]:
+    """The counts of one request of ``subject`` against ``rates`` (fixed windows), as ``hit`` counts them."""
+    steps = []
+    for rate in rates:
+        window = int(now // rate.seconds)
+        retry = _retry_after((window + 1) * rate.seconds - now)
+        steps.append(Count(key(kind, subject, rate, window), rate.count, rate.seconds + 1, retry))
+    return steps
+
+
+def cap_step(kind: str, subject: object, cap: int) -> Count:
+    """The count of one request of ``subject`` against a daily ``cap``, as ``count_today`` counts it."""
+    left = seconds_until_tomorrow()
+    return Count(key(kind, subject, timezone.localdate().isoformat()), cap, left + 60, left, only_within=True)
+
+
+def take(steps: list[Step]) -> tuple[int, int] | None:
+    """Take the steps in order, atomically on Redis (one script, one round trip).
+
+    Returns None when every step is taken, else (the index of the step that refused,
+    its retry-after). A refused request keeps what the rates before the refusing step
+    counted, and holds no cooldown. Other caches take the steps one by one.
+    """
+    if not steps:
+        return None
+    store = cache()
+    if type(store).__name__ == "RedisCache":
+        return _take_on_redis(store, steps)
+    held: list[str] = []
+    for index, step in enumerate(steps):
+        if isinstance(step, Hold):
+            wait = take_cooldown(step.name, step.seconds)
+            if wait is None:
+                held.append(step.name)
+                continue
+            refused = wait
+        else:
+            if _count(step.name, step.timeout) <= step.limit:
+                continue
+            if step.only_within:
+                try:
+                    store.decr(step.name)
+                except ValueError:
+                    pass
+            refused = step.retry_after
+        for name in held:
+            release(name)
+        return index, refused
+    return None
+
+
+def _take_on_redis(store: BaseCache, steps: list[Step]) -> tuple[int, int] | None:
+    keys = [store.make_and_validate_key(step.name) for step in steps]
+    args: list[object] = []
+    for step in steps:
+        if isinstance(step, Hold):
+            args += ["h", 0, step.seconds, 0, "0"]
+        else:
+            args += ["c", step.limit, step.timeout, step.retry_after, "1" if step.only_within else "0"]
+    client = store._cache.get_client(keys[0], write=True)
+    refused, wait = client.eval(TAKE, len(keys), *keys, *args, repr(time.time()))
+    return None if not refused else (int(refused) - 1, int(wait))

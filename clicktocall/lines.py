@@ -1,11 +1,14 @@
 """The campaign lines as ``/outgoing`` reads them: kept in each process, current on every request.
 
-Every process keeps all campaign lines, with their active targets, in memory, together
-with the version of the lines it read. The version lives in the shared cache
-(``CLICKTOCALL_CACHE``); saving or deleting a line or a target replaces it once the
-change is committed, so the next request of every process that shares the cache sees
-a new version and reads the lines again. A request thus costs no query to find its line,
-and a staff edit takes effect on the next request everywhere.
+Every process keeps all campaign lines, with their active targets, and the active
+blocked networks in memory, together with the version of what it read. The version
+lives in the shared cache (``CLICKTOCALL_CACHE``); saving or deleting a line, a target
+or a blocklist entry replaces it (at once, and again once the change is committed), so
+the next request of every process that shares the cache sees a new version and reads
+them again. A request thus costs one read of the version instead of a query for its
+line and a read of the network blocklist, and a staff edit takes effect on the next
+request everywhere. What is kept is read again at least every
+``CLICKTOCALL_BLOCKLIST_CACHE_SECONDS`` whatever the version says.
 
 Changes made with ``QuerySet.update()`` send no signal: call ``changed()`` after them.
 With a cache each process holds alone (local memory, the development default), an edit
@@ -17,19 +20,31 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 import uuid
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Prefetch
 from django.db.models.signals import post_delete, post_save
 
 from . import limits
-from .models import CampaignLine, Target
+from .conf import conf
+from .models import BlockEntry, CampaignLine, Target
 
 VERSION_KEY = "clicktocall:lines:version"
 
+
+@dataclass(frozen=True)
+class Kept:
+    version: str
+    read_at: float  # time.monotonic()
+    lines: dict[str, CampaignLine]
+    networks: list[tuple[int, str, float | None]]
+
+
 _lock = threading.Lock()
-_kept: tuple[str, dict[str, CampaignLine]] | None = None
+_kept: Kept | None = None
 
 
 def _version() -> str:
@@ -42,26 +57,47 @@ def _version() -> str:
     return str(version)
 
 
-def _read() -> dict[str, CampaignLine]:
+def _read(version: str) -> Kept:
+    from .blocklist import read_networks
+
     targets = Target.objects.filter(is_active=True).order_by("position", "pk")
     queryset = CampaignLine.objects.prefetch_related(Prefetch("targets", queryset=targets, to_attr="active_targets"))
-    return {line.phone_number: line for line in queryset}
+    lines = {line.phone_number: line for line in queryset}
+    return Kept(version, time.monotonic(), lines, read_networks())
+
+
+def kept() -> Kept:
+    """What this process keeps, read again when its version changed (or it is too old)."""
+    global _kept
+    version = _version()  # read before the rest: a change committed meanwhile is seen next time
+    current = _kept
+    if current is None or current.version != version or _too_old(current):
+        with _lock:
+            current = _kept
+            if current is None or current.version != version or _too_old(current):
+                current = _kept = _read(version)
+    return current
+
+
+def _too_old(current: Kept) -> bool:
+    return time.monotonic() - current.read_at > conf.BLOCKLIST_CACHE_SECONDS
 
 
 def find(e164: str) -> CampaignLine | None:
-    """The line whose number is ``e164`` (a copy of its own for the caller), or None."""
-    global _kept
+    """The line whose number is ``e164`` (a copy of its own for the caller), or None.
+
+    The copy carries the blocked networks kept with it (``blocked_networks``), so the
+    request checks its address without reading the version again.
+    """
     if not e164:
         return None
-    version = _version()  # read before the lines: an edit committed meanwhile is seen next time
-    kept = _kept
-    if kept is None or kept[0] != version:
-        with _lock:
-            kept = _kept
-            if kept is None or kept[0] != version:
-                kept = _kept = (version, _read())
-    line = kept[1].get(e164)
-    return copy.copy(line) if line is not None else None
+    current = kept()
+    line = current.lines.get(e164)
+    if line is None:
+        return None
+    line = copy.copy(line)
+    line.blocked_networks = current.networks
+    return line
 
 
 def _new_version() -> None:
@@ -85,6 +121,6 @@ def forget() -> None:
     _kept = None
 
 
-for _model in (CampaignLine, Target):
+for _model in (CampaignLine, Target, BlockEntry):
     post_save.connect(changed, sender=_model, dispatch_uid=f"clicktocall.lines.saved.{_model.__name__}")
     post_delete.connect(changed, sender=_model, dispatch_uid=f"clicktocall.lines.deleted.{_model.__name__}")

@@ -109,3 +109,18 @@ def test_a_queued_attempt_and_its_task_are_written_in_one_transaction(queued, cl
         response = client.post("/outgoing/", REQUEST)
     assert response.status_code == 200 and DBTaskResult.objects.count() == 1
     assert len(written) == 1
+
+
+def test_an_accepted_request_takes_its_limits_in_one_round_trip_to_redis(limits, client, line, outbox):
+    """With the limits at their defaults: the version of the kept lines, then one script for every limit."""
+    from django.core.cache import caches
+
+    from benchmarks.load import redis_round_trips
+
+    if type(caches["default"]).__name__ != "RedisCache":
+        pytest.skip("counts round trips to Redis")
+    lines.find(LINE)
+    with redis_round_trips() as trips:
+        response = client.post("/outgoing/", REQUEST, REMOTE_ADDR="198.18.0.1")
+    assert response.status_code == 200 and response.json()["error"] is False
+    assert trips[0] <= 2
