@@ -294,6 +294,10 @@ def redis_round_trips() -> Iterator[list[int]]:
         AbstractConnection.send_packed_command = send
 
 
+# Not queries of their own: the markers of a transaction (and, in a test, its savepoints).
+TRANSACTION_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
 def queries_per_request() -> list[tuple[str, int, int, str]]:
     """SQL queries and Redis round trips of one request of each kind, counted in-process.
 
@@ -330,7 +334,7 @@ def queries_per_request() -> list[tuple[str, int, int, str]]:
                     with CaptureQueriesContext(connection) as queries, redis_round_trips() as trips:
                         response = send(path, data(), HTTP_ACCEPT="application/json", REMOTE_ADDR=next_address())
                 problem = f"HTTP {response.status_code}: {response.content[:120]!r}"
-                statements = [q for q in queries if "SAVEPOINT" not in q["sql"]]  # savepoints: only inside a test
+                statements = [q for q in queries if not q["sql"].startswith(TRANSACTION_STATEMENTS)]
                 counted.append((label, len(statements), trips[0], "" if response.status_code == expected else problem))
     finally:
         logging.disable(logging.NOTSET)

@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, Exists, F, Q, Value, When
 from django.utils import timezone
 
 from .models import BlockEntry
@@ -43,6 +43,17 @@ def active(queryset: models.QuerySet | None = None, now: datetime | None = None)
     queryset = BlockEntry.objects.all() if queryset is None else queryset
     now = now or timezone.now()
     return queryset.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+BLOCKED_DETAIL = "blocklist: the number is blocked"
+
+
+def mark_if_blocked(attempt: models.Model, outcome: str) -> None:
+    """Set an unsaved attempt's outcome to ``outcome``, or ``blocked`` (with its detail) when its
+    number is on the active blocklist: decided by the INSERT itself, with no query of its own."""
+    blocked = Exists(active(BlockEntry.objects.filter(kind=BlockEntry.Kind.PHONE, value=attempt.phone)))
+    attempt.outcome = Case(When(blocked, then=Value("blocked")), default=Value(outcome))
+    attempt.error_detail = Case(When(blocked, then=Value(BLOCKED_DETAIL)), default=Value(""))
 
 
 def normalize_network(value: str) -> str:

@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
-from . import callflow, guards, lifecycle, lines, pacing, signals
+from . import blocklist, callflow, guards, lifecycle, lines, pacing, signals
 from .conf import conf
 from .exceptions import ClickToCallError
 from .models import CallAttempt, CampaignLine
@@ -132,13 +132,22 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         result.retry_after = refusal.retry_after
         return result
 
-    attempt = _new_attempt(line, params, meta, initial_outcome())
-    if attempt.outcome == CallAttempt.Outcome.QUEUED:
+    outcome = initial_outcome()
+    attempt = _new_attempt(line, params, meta, outcome)
+    blocklist.mark_if_blocked(attempt, outcome)  # the INSERT checks the number's blocklist entry
+    if outcome == CallAttempt.Outcome.QUEUED:
         from .placement import record_and_enqueue
 
-        return record_and_enqueue(attempt)
-    attempt.save()
-    return place(attempt)
+        result = record_and_enqueue(attempt)
+    else:
+        attempt.save()
+        result = None if attempt.outcome == CallAttempt.Outcome.BLOCKED else place(attempt)
+    if attempt.outcome == CallAttempt.Outcome.BLOCKED:
+        guards.give_back(line, params.phone, meta.client_ip)  # no call: the request spends no limit
+        blocklist.record_hit(blocklist.phone_entry(params.phone))
+        logger.debug("refused blocked: %s", attempt.error_detail)
+        return Result(Outcome.ERROR, line, attempt)
+    return result
 
 
 def _busy(line: CampaignLine, params: OutgoingParams) -> guards.Refusal | None:

@@ -96,29 +96,13 @@ def release_cooldown(line: CampaignLine, phone: str) -> None:
         logger.exception("could not release the cooldown of line %s", line.pk)
 
 
-def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
-    """The first limit the request runs into, or None when the call may be placed."""
-    from .calls import Outcome
-    from .models import CallAttempt
-
-    blocked, throttled = CallAttempt.Outcome.BLOCKED, CallAttempt.Outcome.THROTTLED
-    phone, ip = params.phone, meta.client_ip
-
-    entry = blocklist.phone_entry(phone)
-    if entry is not None:
-        blocklist.record_hit(entry)
-        return Refusal(Outcome.ERROR, blocked, "blocklist: the number is blocked")
-    entry = blocklist.network_entry(ip, getattr(line, "blocked_networks", None))  # kept with the line
-    if entry is not None:
-        blocklist.record_hit(entry)
-        return Refusal(Outcome.ERROR, blocked, f"blocklist: the address {ip} is blocked")
-
-    # Requests whose address is unknown (a misconfigured proxy) share one allowance.
-    now = time.time()
+def _steps(line: CampaignLine, phone: str, ip: str | None, now: float) -> tuple[list[limits.Step], list[str]]:
+    """What one request takes, in order, and why each step would refuse it."""
     ip_rates, phone_rates = limits.parse_rates(conf.IP_RATE), limits.parse_rates(conf.PHONE_RATE)
     cooldown, cap = cooldown_seconds(line), daily_cap(line)
     details: list[str] = []
     steps: list[limits.Step] = []
+    # Requests whose address is unknown (a misconfigured proxy) share one allowance.
     for step in limits.rate_steps("ip", ip or "unknown", ip_rates, now):
         steps.append(step)
         details.append(f"rate limit: client address ({conf.IP_RATE})")
@@ -131,6 +115,31 @@ def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
     if cap > 0:
         steps.append(limits.cap_step("line", line.pk, cap))
         details.append(f"daily cap: the line placed its {cap} calls today")
+    return steps, details
+
+
+def give_back(line: CampaignLine, phone: str, ip: str | None) -> None:
+    """Give back everything an accepted request took: its call will not happen (its number is blocked)."""
+    try:
+        limits.undo(_steps(line, phone, ip, time.time())[0])
+    except Exception:  # the cache being down must not hide why the call did not happen
+        logger.exception("could not give back the limits taken for line %s", line.pk)
+
+
+def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
+    """The first limit the request runs into, or None when the call may be placed."""
+    from .calls import Outcome
+    from .models import CallAttempt
+
+    blocked, throttled = CallAttempt.Outcome.BLOCKED, CallAttempt.Outcome.THROTTLED
+    phone, ip = params.phone, meta.client_ip
+
+    entry = blocklist.network_entry(ip, getattr(line, "blocked_networks", None))  # kept with the line
+    if entry is not None:
+        blocklist.record_hit(entry)
+        return Refusal(Outcome.ERROR, blocked, f"blocklist: the address {ip} is blocked")
+
+    steps, details = _steps(line, phone, ip, time.time())
     refused = limits.take(steps)
     if refused is None:
         return None

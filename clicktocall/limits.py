@@ -270,3 +270,30 @@ def _take_on_redis(store: BaseCache, steps: list[Step]) -> tuple[int, int] | Non
     client = store._cache.get_client(keys[0], write=True)
     refused, wait = client.eval(TAKE, len(keys), *keys, *args, repr(time.time()))
     return None if not refused else (int(refused) - 1, int(wait))
+
+
+def undo(steps: list[Step]) -> None:
+    """Give back steps a request took (its call will not happen): counts go down, cooldowns end."""
+    store = cache()
+    if type(store).__name__ == "RedisCache" and steps:
+        keys = [store.make_and_validate_key(step.name) for step in steps]
+        pipe = store._cache.get_client(keys[0], write=True).pipeline(transaction=False)
+        for step, name in zip(steps, keys, strict=True):
+            if isinstance(step, Hold):
+                pipe.delete(name)
+            else:
+                pipe.eval(GIVE_BACK, 1, name)
+        pipe.execute()
+        return
+    for step in steps:
+        if isinstance(step, Hold):
+            release(step.name)
+            continue
+        try:
+            if (store.get(step.name) or 0) > 0:
+                store.decr(step.name)
+        except ValueError:
+            pass
+
+
+GIVE_BACK = "if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end"

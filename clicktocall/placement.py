@@ -76,6 +76,8 @@ def _stored_with_attempts(backend) -> bool:
 def record_and_enqueue(attempt: CallAttempt):
     """Record a new (``queued``) attempt and queue its placement; answer success once both are stored.
 
+    An attempt the INSERT found blocked (``blocklist.mark_if_blocked``) is recorded, not queued.
+
     With tasks kept in the same database, the attempt and its task are written in one
     transaction: one commit, and never an attempt without its task. With any other
     backend the attempt is committed first, so that a worker finds it.
@@ -86,10 +88,12 @@ def record_and_enqueue(attempt: CallAttempt):
         if _stored_with_attempts(place_attempt.get_backend()):
             with transaction.atomic(using=router.db_for_write(CallAttempt)):
                 attempt.save()
-                place_attempt.enqueue(attempt.pk)
+                if attempt.outcome == CallAttempt.Outcome.QUEUED:
+                    place_attempt.enqueue(attempt.pk)
         else:
             attempt.save()
-            place_attempt.enqueue(attempt.pk)
+            if attempt.outcome == CallAttempt.Outcome.QUEUED:
+                place_attempt.enqueue(attempt.pk)
     except Exception as exc:  # the queue is down: the record stays, the visitor learns it failed
         logger.exception("attempt %s: could not queue the placement", attempt.pk)
         if attempt.pk is not None and not CallAttempt.objects.filter(pk=attempt.pk).exists():
