@@ -1,4 +1,4 @@
-"""Admin login throttling with django-axes, reading the client's address like /outgoing."""
+"""Admin login throttling with django-axes, counting clients like /outgoing counts them."""
 
 from __future__ import annotations
 
@@ -26,5 +26,9 @@ class LoginThrottleBackend(AxesStandaloneBackend):
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The address axes counts failures against: through trusted proxies only."""
-    return clients.client_ip(request) or ""
+    """The address axes counts failures against, read like /outgoing reads it.
+
+    Through trusted proxies only; an IPv6 client is its network (a /64 by default), named
+    by the network's first address, so guessing from any address of it counts as one.
+    """
+    return clients.client_key(clients.client_ip(request)) or ""

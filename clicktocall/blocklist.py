@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Case, Exists, F, Q, Value, When
 from django.utils import timezone
 
+from .clients import client_network
 from .models import BlockEntry
 
 
@@ -75,20 +76,27 @@ def read_networks() -> list[tuple[int, str, float | None]]:
     return entries
 
 
-def network_entry(ip: str | None, networks: list[tuple[int, str, float | None]] | None = None) -> int | None:
-    """The id of an active network entry that contains ``ip``, or None.
+MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
+
+def _unmapped(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """An entry written as IPv4-mapped IPv6 (``::ffff:203.0.113.0/120``) as the IPv4 network it names."""
+    if network.version == 6 and network.subnet_of(MAPPED):
+        return ipaddress.ip_network(f"{network.network_address.ipv4_mapped}/{network.prefixlen - 96}")
+    return network
+
+
+def network_entry(ip: str | None, networks: list[tuple[int, str, float | None]] | None = None) -> int | None:
+    """The id of an active network entry that covers the client ``ip``, or None.
+
+    The client is its network (see ``clients.client_network``): an entry for one IPv6
+    address blocks that address's whole /64, as a client may use any address in it.
     ``networks``: the entries kept with the request's line (``lines.find``), else those
-    this process keeps."""
-    if not ip:
+    this process keeps.
+    """
+    client = client_network(ip)
+    if client is None:
         return None
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return None
-    candidates = [address]
-    if address.version == 6 and address.ipv4_mapped:
-        candidates.append(address.ipv4_mapped)
     now = time.time()
     if networks is None:
         from . import lines
@@ -97,8 +105,8 @@ def network_entry(ip: str | None, networks: list[tuple[int, str, float | None]] 
     for pk, value, expires in networks:
         if expires is not None and expires <= now:
             continue
-        network = ipaddress.ip_network(value, strict=False)
-        if any(candidate.version == network.version and candidate in network for candidate in candidates):
+        network = _unmapped(ipaddress.ip_network(value, strict=False))
+        if network.version == client.version and network.overlaps(client):
             return pk
     return None
 

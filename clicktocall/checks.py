@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import phonenumbers
 from django.core import checks
 from django.utils.module_loading import import_string
 
 from .conf import BACKEND_ALIASES, conf
+
+
+def settings_from_environment() -> bool:
+    """Whether Django runs on this service's own settings module, which reads every setting
+    from an environment variable of the same name (not on a project the app is installed into)."""
+    from django.conf import settings
+
+    module = sys.modules.get(getattr(settings, "SETTINGS_MODULE", None) or "")
+    own = Path(__file__).resolve().parent.parent / "project" / "settings.py"
+    return module is not None and Path(getattr(module, "__file__", None) or "").resolve() == own
 
 
 @checks.register()
@@ -32,7 +45,10 @@ def check_settings(app_configs=None, **kwargs):
                 errors.append(
                     checks.Error(
                         f"{name} is not set but the Twilio telephony backend is configured.",
-                        hint=f"Set the {name} environment variable (from the Twilio console).",
+                        hint=f"Set the {name} environment variable (from the Twilio console)."
+                        if settings_from_environment()
+                        else f"Set {name} in your Django settings (from the Twilio console); keep its value out of "
+                        "version control, e.g. read it from the environment or a secrets store.",
                         id="clicktocall.E002",
                     )
                 )
@@ -82,6 +98,20 @@ def check_settings(app_configs=None, **kwargs):
                 id="clicktocall.E006",
             )
         )
+    else:
+        from .hosts import allowed_host_problem
+
+        for host in redirect_hosts:
+            problem = allowed_host_problem(host.strip()) if host != "*" else None
+            if problem:
+                errors.append(
+                    checks.Error(
+                        f"CLICKTOCALL_REDIRECT_HOSTS: {problem}.",
+                        hint="List the hosts of the campaign's own pages, e.g. 'www.example.org' or '.example.org'; "
+                        "a host that is not allowed is never redirected to.",
+                        id="clicktocall.E007",
+                    )
+                )
     return errors
 
 
@@ -126,7 +156,83 @@ def check_limits(app_configs=None, **kwargs):
                     f"CLICKTOCALL_{name} must be a whole number, 0 or more.", id="clicktocall.E103"
                 )
             )
+    try:
+        prefix_ok = 1 <= conf.IPV6_PREFIX <= 128
+    except (TypeError, ValueError):
+        prefix_ok = False
+    if not prefix_ok:
+        errors.append(
+            checks.Error(
+                "CLICKTOCALL_IPV6_PREFIX must be a prefix length from 1 to 128, "
+                f"not {conf._get('CLICKTOCALL_IPV6_PREFIX')!r}.",
+                hint="Set it to 64 (a subscriber's or a local network's block): IPv6 clients are counted by network.",
+                id="clicktocall.E104",
+            )
+        )
+    errors.extend(_check_limit_store())
     return errors
+
+
+def _check_limit_store():
+    from django.db import connections, router
+
+    from .limits import STORES, store_name
+    from .models import LimitCounter
+
+    if conf.LIMIT_STORE not in {"auto", *STORES}:
+        return [
+            checks.Error(
+                f"CLICKTOCALL_LIMIT_STORE is {conf.LIMIT_STORE!r}; it must be 'auto', 'cache' or 'database'.",
+                hint="Leave it at 'auto': the cache when it is Redis or Memcached, else the database.",
+                id="clicktocall.E105",
+            )
+        ]
+    if store_name() == "database":
+        vendor = connections[router.db_for_write(LimitCounter)].vendor
+        if vendor not in ("postgresql", "sqlite"):
+            return [
+                checks.Error(
+                    f"Cooldowns and rate counters are kept in the database, and {vendor} is not supported for them.",
+                    hint="Use PostgreSQL or SQLite, or set REDIS_URL (CACHES) so that Redis keeps them.",
+                    id="clicktocall.E106",
+                )
+            ]
+    return []
+
+
+@checks.register(deploy=True)
+def check_limits_shared(app_configs=None, **kwargs):
+    """In production, limits must be shared by every server process."""
+    from .limits import cache_backend, cache_is_shared, store_name
+
+    if store_name() == "cache" and not cache_is_shared():
+        backend = cache_backend() or "missing"
+        return [
+            checks.Error(
+                f"CLICKTOCALL_LIMIT_STORE is 'cache' but CACHES[{conf.CACHE!r}] is {backend}, which is kept per "
+                "process or changed by read-then-write: each server process would hold its own cooldowns and "
+                "rates, and simultaneous requests would each place a call.",
+                hint="Set CLICKTOCALL_LIMIT_STORE = 'auto' (the database keeps the limits), or point the cache at "
+                "Redis (REDIS_URL).",
+                id="clicktocall.E107",
+            )
+        ]
+    if cache_backend().startswith(PER_PROCESS_CACHES):
+        return [
+            checks.Error(
+                f"CACHES[{conf.CACHE!r}] is {cache_backend()}, which each server process keeps for itself: a number "
+                "or address blocked in the admin, or a line switched off, would go on being served by the other "
+                "processes until their copies expire.",
+                hint="Point the cache at Redis (REDIS_URL), or at the database "
+                "(DJANGO_CACHE_URL=db://clicktocall_cache, then manage.py createcachetable) in this project; "
+                "in a host project, set CACHES to a shared backend.",
+                id="clicktocall.E108",
+            )
+        ]
+    return []
+
+
+PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.", "django.core.cache.backends.dummy.")
 
 
 # Installation: what a host project must add, and the type of every setting.
@@ -147,6 +253,47 @@ def _outgoing_paths() -> list[str]:
     except NoReverseMatch:
         path = "/outgoing"
     return [path, path + "/"]
+
+
+def _reversible(name: str, **kwargs) -> bool:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse(f"clicktocall:{name}", kwargs=kwargs)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+URLS_HINT = (
+    "Add path(\"\", include(\"clicktocall.urls\")) to the root URLconf, or mount the parts "
+    "(clicktocall.urls.outgoing, .webhooks, .docs) together in the 'clicktocall' namespace: see the README's "
+    "'Installing into your project'."
+)
+
+
+@checks.register(checks.Tags.urls)
+def check_urls(app_configs=None, **kwargs):
+    """``/outgoing`` and, with Twilio, the webhooks are mounted in the ``clicktocall`` namespace."""
+    errors = []
+    if not _reversible("outgoing"):
+        errors.append(
+            checks.Warning(
+                "The URL 'clicktocall:outgoing' is not installed, so pages cannot reach /outgoing.",
+                hint=URLS_HINT,
+                id="clicktocall.W023",
+            )
+        )
+    backend = conf._get("CLICKTOCALL_TELEPHONY_BACKEND")
+    if backend in ("twilio", BACKEND_ALIASES["twilio"]) and not _reversible("twilio-status", token="t"):
+        errors.append(
+            checks.Error(
+                "The URL 'clicktocall:twilio-status' is not installed, so Twilio cannot report how calls went.",
+                hint=URLS_HINT,
+                id="clicktocall.E028",
+            )
+        )
+    return errors
 
 
 @checks.register()

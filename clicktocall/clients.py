@@ -1,4 +1,10 @@
-"""What can be trusted about the client of a request."""
+"""What can be trusted about the client of a request, and which network it counts as.
+
+A client is its address for IPv4, and the network of ``CLICKTOCALL_IPV6_PREFIX`` bits
+(a /64 by default) for IPv6: one subscriber's line or one local network gets a whole
+/64, and picks any address in it at will. An IPv4-mapped IPv6 address
+(``::ffff:198.51.100.9``) is the IPv4 address it carries.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,17 @@ from django.http import HttpRequest
 
 from .conf import conf
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _address(text: str | None) -> Address | None:
+    """``text`` as an address, an IPv4-mapped IPv6 address as its IPv4 address; None if it is none."""
+    try:
+        address = ipaddress.ip_address(text or "")
+    except ValueError:
+        return None
+    return address.ipv4_mapped or address if address.version == 6 else address
+
 
 def _ip(text: str) -> str | None:
     text = text.strip()
@@ -15,10 +32,23 @@ def _ip(text: str) -> str | None:
         text = text[1 : text.index("]")]
     elif text.count(":") == 1:  # v4:port
         text = text.split(":", 1)[0]
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
+    address = _address(text)
+    return str(address) if address is not None else None
+
+
+def client_network(ip: str | None) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """The network a client address counts as: the address itself (IPv4), its /64 (IPv6)."""
+    address = _address(ip)
+    if address is None:
         return None
+    prefix = min(max(conf.IPV6_PREFIX, 0), 128) if address.version == 6 else 32
+    return ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+
+
+def client_key(ip: str | None) -> str | None:
+    """The address limits count ``ip`` under: itself (IPv4), the first address of its network (IPv6)."""
+    network = client_network(ip)
+    return str(network.network_address) if network is not None else None
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
+from .hosts import lowered
+
 DEFAULTS: dict[str, Any] = {
     # Telephony
     "CLICKTOCALL_TELEPHONY_BACKEND": "console",
@@ -24,10 +26,12 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_REDIRECT_HOSTS": [],
     # Clients
     "CLICKTOCALL_TRUSTED_PROXIES": 0,
+    "CLICKTOCALL_IPV6_PREFIX": 64,
     # Abuse protection
     "CLICKTOCALL_CACHE": "default",
+    "CLICKTOCALL_LIMIT_STORE": "auto",
     "CLICKTOCALL_COOLDOWN_SECONDS": 180,
-    "CLICKTOCALL_IP_RATE": "5/m",
+    "CLICKTOCALL_IP_RATE": "10/m,60/h,200/d",
     "CLICKTOCALL_PHONE_RATE": "6/h,20/d",
     "CLICKTOCALL_DAILY_CAP": 2000,
     "CLICKTOCALL_ALLOWED_COUNTRIES": [],
@@ -88,11 +92,21 @@ class Settings:
         value = self._get("CLICKTOCALL_REDIRECT_HOSTS") or []
         if isinstance(value, str):  # a mistake the checks report (E006); never a list of characters
             value = value.split(",")
-        return [host.strip().lower() for host in value if isinstance(host, str) and host.strip()]
+        return [lowered(host.strip()) for host in value if isinstance(host, str) and host.strip()]
 
     @property
     def TRUSTED_PROXIES(self) -> int:
         return int(self._get("CLICKTOCALL_TRUSTED_PROXIES"))
+
+    @property
+    def IPV6_PREFIX(self) -> int:
+        """IPv6 clients are counted and blocked by network of this prefix length (a /64 by default)."""
+        return int(self._get("CLICKTOCALL_IPV6_PREFIX"))
+
+    @property
+    def LIMIT_STORE(self) -> str:
+        """``auto``, ``cache`` or ``database``: where cooldowns and rate counters live (see ``limits``)."""
+        return str(self._get("CLICKTOCALL_LIMIT_STORE") or "auto").strip().lower()
 
     @property
     def CACHE(self) -> str:

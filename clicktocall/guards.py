@@ -1,11 +1,13 @@
 """Limits and refusals applied to a valid request before a call is placed.
 
-In order: the blocklist (the constituent's number, the client's address), the rate per
-client address, the cooldown of one number on one line, the rate per number across all
-lines, and the line's daily cap. The accepted path costs one query (the number's
-blocklist entry) and one round trip to the cache: the blocked networks are kept with
-the line (``lines``), and every rate, the cooldown and the daily cap are taken together
-(``limits.take``, one script on Redis). A refusal may query more.
+In order: the client's network on the blocklist, the rate per client network (an
+address for IPv4, a /64 for IPv6), the cooldown of one number on one line, the rate per
+number across all lines, and the line's daily cap; then the number's own blocklist
+entry, which the attempt's INSERT checks (``blocklist.mark_if_blocked``): a blocked
+number gives back what it took (``give_back``). The blocked networks are kept with the
+line (``lines``), and every rate, the cooldown and the daily cap are taken together in
+the limit store (``limits.take``: one script on Redis, the cache when it is Redis or
+Memcached, else the database). A refusal may query more.
 
 Also here: which destinations a line may call (``destination_problem()``), the guard
 against toll fraud.
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from . import blocklist, limits
+from . import blocklist, clients, limits
 from . import phone as phones
 from .conf import conf
 
@@ -102,8 +104,9 @@ def _steps(line: CampaignLine, phone: str, ip: str | None, now: float) -> tuple[
     cooldown, cap = cooldown_seconds(line), daily_cap(line)
     details: list[str] = []
     steps: list[limits.Step] = []
-    # Requests whose address is unknown (a misconfigured proxy) share one allowance.
-    for step in limits.rate_steps("ip", ip or "unknown", ip_rates, now):
+    # A client is its network (an IPv6 /64); requests whose address is unknown (a
+    # misconfigured proxy) share one allowance.
+    for step in limits.rate_steps("ip", clients.client_key(ip) or "unknown", ip_rates, now):
         steps.append(step)
         details.append(f"rate limit: client address ({conf.IP_RATE})")
     if cooldown > 0:

@@ -1,24 +1,36 @@
-"""Cooldowns, rate limits and daily caps kept in Django's cache framework.
+"""Cooldowns, rate limits and daily caps, shared by every server process.
 
-Every operation is atomic on the cache server: a cooldown is taken with ``cache.add``
-(``SET NX`` on Redis, an insert guarded by the primary key on the database cache), and
-counters grow with ``cache.incr`` (``INCR`` on Redis). Nothing here reads and then
-writes, so several server processes sharing one cache agree on every limit. The local
-memory cache, the development default, holds each process's own limits only.
+Two stores keep them, behind one small interface (``LimitStore``: take a cooldown,
+hit rates, count a daily cap, release a cooldown):
 
-Keys are hashed: the cache never stores a phone number or an address in clear.
+- ``CacheStore``: a cache whose ``add`` and ``incr`` are atomic on a server that all
+  processes share (Redis, Memcached). ``add`` is ``SET NX``, ``incr`` is ``INCR``.
+- ``DatabaseStore``: the ``LimitCounter`` table, each operation one atomic statement:
+  an insert that, on conflict with the existing row, takes it over when it has expired
+  (a cooldown) or adds one to it (a counter), and returns the result. PostgreSQL locks
+  the row; SQLite serializes writers.
+
+``CLICKTOCALL_LIMIT_STORE = "auto"`` (the default) takes the cache when it is one of
+those shared servers and the database otherwise, so a per-process cache (local memory)
+or a cache whose ``incr`` reads and then writes (Django's database and file caches)
+never holds a limit. Redis is a speed-up, never a condition for correctness.
+
+Keys are hashed: neither store keeps a phone number or an address in clear.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import random
 import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.db import connections, router
 from django.utils import timezone
 
 from .conf import conf
@@ -65,7 +77,7 @@ def cache() -> BaseCache:
 
 
 def key(kind: str, *parts: object) -> str:
-    """A cache key for ``kind`` that does not reveal the numbers or addresses it is about."""
+    """A key for ``kind`` that does not reveal the numbers or addresses it is about."""
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
     return f"{PREFIX}:{kind}:{digest}"
 
@@ -74,76 +86,11 @@ def _retry_after(seconds: float) -> int:
     return max(1, math.ceil(seconds))
 
 
-def take_cooldown(name: str, seconds: int) -> int | None:
-    """Start a cooldown called ``name``: None when taken, else the seconds left on it.
-
-    Atomic: of many simultaneous callers in any number of processes, exactly one takes it.
-    """
-    if seconds <= 0:
-        return None
-    store = cache()
-    until = time.time() + seconds
-    if store.add(name, until, timeout=seconds):
-        return None
-    held_until = store.get(name)
-    if not isinstance(held_until, (int, float)):
-        return seconds
-    return _retry_after(held_until - time.time())
-
-
-def release(name: str) -> None:
-    """End a cooldown taken by this request (when a later limit refused it)."""
-    cache().delete(name)
-
-
-def _count(name: str, timeout: int) -> int:
-    store = cache()
-    store.add(name, 0, timeout=timeout)
-    try:
-        return store.incr(name)
-    except ValueError:  # expired between add and incr
-        store.add(name, 1, timeout=timeout)
-        return 1
-
-
-def hit(kind: str, subject: object, rates: list[Rate]) -> int | None:
-    """Count one request of ``subject`` against ``rates`` (fixed windows).
-
-    Returns None when every rate allows it, else the seconds until the window of the
-    first exceeded rate ends (the ``Retry-After``).
-    """
-    now = time.time()
-    for rate in rates:
-        window = int(now // rate.seconds)
-        if _count(key(kind, subject, rate, window), rate.seconds + 1) > rate.count:
-            return _retry_after((window + 1) * rate.seconds - now)
-    return None
-
-
 def seconds_until_tomorrow(now: datetime | None = None) -> int:
     """Seconds until the next midnight in the site's time zone."""
     now = timezone.localtime(now)
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return _retry_after((midnight - now).total_seconds())
-
-
-def count_today(kind: str, subject: object, cap: int) -> int | None:
-    """Count one request of ``subject`` against a daily ``cap`` (0: no cap).
-
-    Returns None while within the cap, else the seconds until midnight; a refused
-    request does not count.
-    """
-    if cap <= 0:
-        return None
-    left = seconds_until_tomorrow()
-    name = key(kind, subject, timezone.localdate().isoformat())
-    if _count(name, left + 60) > cap:
-        try:
-            cache().decr(name)  # only what was let through counts towards the cap
-        except ValueError:
-            pass
-        return left
-    return None
 
 
 # Every limit of a request in one round trip
@@ -206,6 +153,7 @@ for i, key in ipairs(KEYS) do
 end
 return {0, 0}
 """
+GIVE_BACK = "if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end"
 
 
 def rate_steps(kind: str, subject: object, rates: list[Rate], now: float) -> list[Count]:
@@ -224,58 +172,143 @@ def cap_step(kind: str, subject: object, cap: int) -> Count:
     return Count(key(kind, subject, timezone.localdate().isoformat()), cap, left + 60, left, only_within=True)
 
 
-def take(steps: list[Step]) -> tuple[int, int] | None:
-    """Take the steps in order, atomically on Redis (one script, one round trip).
+class LimitStore:
+    """Where the limits live. Each operation is atomic across processes.
 
-    Returns None when every step is taken, else (the index of the step that refused,
-    its retry-after). A refused request keeps what the rates before the refusing step
-    counted, and holds no cooldown. Other caches take the steps one by one.
+    A store implements four primitives (``_add``, ``_incr``, ``_decr``, ``_delete``);
+    the operations the guards use are built on them here. A store may override an
+    operation to do it in fewer round trips.
     """
-    if not steps:
+
+    def take_cooldown(self, name: str, seconds: int) -> int | None:
+        """Start a cooldown called ``name``: None when taken, else the seconds left on it.
+
+        Of many simultaneous callers in any number of processes, exactly one takes it.
+        """
+        if seconds <= 0:
+            return None
+        now = time.time()
+        taken, held_until = self._add(name, now + seconds, now)
+        if taken:
+            return None
+        return _retry_after(held_until - now) if held_until is not None else seconds
+
+    def release(self, name: str) -> None:
+        """End a cooldown taken by this request (a later limit refused it, or no call was placed)."""
+        self._delete(name)
+
+    def hit(self, kind: str, subject: object, rates: list[Rate]) -> int | None:
+        """Count one request of ``subject`` against ``rates`` (fixed windows).
+
+        Returns None when every rate allows it, else the seconds until the window of the
+        first exceeded rate ends (the ``Retry-After``).
+        """
+        now = time.time()
+        for rate in rates:
+            window = int(now // rate.seconds)
+            end = (window + 1) * rate.seconds
+            if self._incr(key(kind, subject, rate, window), end + 1, now) > rate.count:
+                return _retry_after(end - now)
         return None
-    store = cache()
-    if type(store).__name__ == "RedisCache":
-        return _take_on_redis(store, steps)
-    held: list[str] = []
-    for index, step in enumerate(steps):
-        if isinstance(step, Hold):
-            wait = take_cooldown(step.name, step.seconds)
-            if wait is None:
-                held.append(step.name)
-                continue
-            refused = wait
-        else:
-            if _count(step.name, step.timeout) <= step.limit:
-                continue
-            if step.only_within:
-                try:
-                    store.decr(step.name)
-                except ValueError:
-                    pass
-            refused = step.retry_after
-        for name in held:
-            release(name)
-        return index, refused
-    return None
+
+    def count_today(self, kind: str, subject: object, cap: int) -> int | None:
+        """Count one request of ``subject`` against a daily ``cap`` (0: no cap).
+
+        Returns None while within the cap, else the seconds until midnight; a refused
+        request does not count.
+        """
+        if cap <= 0:
+            return None
+        left = seconds_until_tomorrow()
+        now = time.time()
+        name = key(kind, subject, timezone.localdate().isoformat())
+        if self._incr(name, now + left + 60, now) > cap:
+            self._decr(name)  # only what was let through counts towards the cap
+            return left
+        return None
+
+    def take(self, steps: list[Step]) -> tuple[int, int] | None:
+        """Take a request's steps in order: None when every one is taken, else (the index of
+        the step that refused, its retry-after).
+
+        A refused request keeps what the rates before the refusing step counted, holds no
+        cooldown, and counts nothing after it (nor against a daily cap). Here the steps are
+        taken one by one; a store may take them all at once.
+        """
+        now = time.time()
+        held: list[str] = []
+        for index, step in enumerate(steps):
+            if isinstance(step, Hold):
+                wait = self.take_cooldown(step.name, step.seconds)
+                if wait is None:
+                    held.append(step.name)
+                    continue
+                refused = wait
+            else:
+                if self._incr(step.name, now + step.timeout, now) <= step.limit:
+                    continue
+                if step.only_within:
+                    self._decr(step.name)
+                refused = step.retry_after
+            for name in held:
+                self._delete(name)
+            return index, refused
+        return None
+
+    def undo(self, steps: list[Step]) -> None:
+        """Give back steps a request took (its call will not happen): counts go down, cooldowns end."""
+        for step in steps:
+            if isinstance(step, Hold):
+                self._delete(step.name)
+            else:
+                self._decr(step.name)
+
+    # Primitives
+
+    def _add(self, name: str, until: float, now: float) -> tuple[bool, float | None]:
+        """Hold ``name`` until ``until`` unless it is held: (taken, until when it is held)."""
+        raise NotImplementedError
+
+    def _incr(self, name: str, expires: float, now: float) -> int:
+        """Add one to the counter ``name`` (0 when absent or expired, then kept until ``expires``)."""
+        raise NotImplementedError
+
+    def _decr(self, name: str) -> None:
+        raise NotImplementedError
+
+    def _delete(self, name: str) -> None:
+        raise NotImplementedError
 
 
-def _take_on_redis(store: BaseCache, steps: list[Step]) -> tuple[int, int] | None:
-    keys = [store.make_and_validate_key(step.name) for step in steps]
-    args: list[object] = []
-    for step in steps:
-        if isinstance(step, Hold):
-            args += ["h", 0, step.seconds, 0, "0"]
-        else:
-            args += ["c", step.limit, step.timeout, step.retry_after, "1" if step.only_within else "0"]
-    client = store._cache.get_client(keys[0], write=True)
-    refused, wait = client.eval(TAKE, len(keys), *keys, *args, repr(time.time()))
-    return None if not refused else (int(refused) - 1, int(wait))
+class CacheStore(LimitStore):
+    """Limits in ``CLICKTOCALL_CACHE``: atomic when that cache is Redis or Memcached.
 
+    On Redis a request's steps are taken by one script (``TAKE``): one round trip.
+    """
 
-def undo(steps: list[Step]) -> None:
-    """Give back steps a request took (its call will not happen): counts go down, cooldowns end."""
-    store = cache()
-    if type(store).__name__ == "RedisCache" and steps:
+    def _redis(self) -> BaseCache | None:
+        store = cache()
+        return store if type(store).__name__ == "RedisCache" else None
+
+    def take(self, steps: list[Step]) -> tuple[int, int] | None:
+        store = self._redis()
+        if store is None or not steps:
+            return super().take(steps)
+        keys = [store.make_and_validate_key(step.name) for step in steps]
+        args: list[object] = []
+        for step in steps:
+            if isinstance(step, Hold):
+                args += ["h", 0, step.seconds, 0, "0"]
+            else:
+                args += ["c", step.limit, step.timeout, step.retry_after, "1" if step.only_within else "0"]
+        client = store._cache.get_client(keys[0], write=True)
+        refused, wait = client.eval(TAKE, len(keys), *keys, *args, repr(time.time()))
+        return None if not refused else (int(refused) - 1, int(wait))
+
+    def undo(self, steps: list[Step]) -> None:
+        store = self._redis()
+        if store is None or not steps:
+            return super().undo(steps)
         keys = [store.make_and_validate_key(step.name) for step in steps]
         pipe = store._cache.get_client(keys[0], write=True).pipeline(transaction=False)
         for step, name in zip(steps, keys, strict=True):
@@ -284,16 +317,144 @@ def undo(steps: list[Step]) -> None:
             else:
                 pipe.eval(GIVE_BACK, 1, name)
         pipe.execute()
-        return
-    for step in steps:
-        if isinstance(step, Hold):
-            release(step.name)
-            continue
+
+    def _add(self, name: str, until: float, now: float) -> tuple[bool, float | None]:
+        store = cache()
+        if store.add(name, until, timeout=_retry_after(until - now)):
+            return True, None
+        held_until = store.get(name)
+        return False, held_until if isinstance(held_until, (int, float)) else None
+
+    def _incr(self, name: str, expires: float, now: float) -> int:
+        store, timeout = cache(), _retry_after(expires - now)
+        store.add(name, 0, timeout=timeout)
         try:
-            if (store.get(step.name) or 0) > 0:
-                store.decr(step.name)
+            return store.incr(name)
+        except ValueError:  # expired between add and incr
+            store.add(name, 1, timeout=timeout)
+            return 1
+
+    def _decr(self, name: str) -> None:
+        try:
+            cache().decr(name)
         except ValueError:
             pass
 
+    def _delete(self, name: str) -> None:
+        cache().delete(name)
 
-GIVE_BACK = "if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end"
+
+class DatabaseStore(LimitStore):
+    """Limits in the ``LimitCounter`` table: one atomic statement per operation.
+
+    Written for PostgreSQL and SQLite (``INSERT … ON CONFLICT … DO UPDATE … RETURNING``).
+    Expired rows are deleted now and then by the requests themselves.
+    """
+
+    PURGE_CHANCE = 0.001
+
+    def _sql(self, sql: str, params: list) -> list[tuple]:
+        from .models import LimitCounter
+
+        connection = connections[router.db_for_write(LimitCounter)]
+        table = connection.ops.quote_name(LimitCounter._meta.db_table)
+        key_, count, expires = (connection.ops.quote_name(c) for c in ("key", "count", "expires"))
+        with connection.cursor() as cursor:
+            cursor.execute(sql.format(t=table, key=key_, count=count, expires=expires), params)
+            return cursor.fetchall() if cursor.description else []
+
+    def _maybe_purge(self, now: float) -> None:
+        if random.random() < self.PURGE_CHANCE:
+            self.purge(now)
+
+    def purge(self, now: float | None = None) -> None:
+        """Delete the rows that have expired."""
+        self._sql("DELETE FROM {t} WHERE {expires} <= %s", [time.time() if now is None else now])
+
+    def _add(self, name: str, until: float, now: float) -> tuple[bool, float | None]:
+        self._maybe_purge(now)
+        taken = self._sql(
+            "INSERT INTO {t} ({key}, {count}, {expires}) VALUES (%s, 1, %s) "
+            "ON CONFLICT ({key}) DO UPDATE SET {count} = 1, {expires} = EXCLUDED.{expires} "
+            "WHERE {t}.{expires} <= %s RETURNING {expires}",
+            [name, until, now],
+        )
+        if taken:
+            return True, None
+        held = self._sql("SELECT {expires} FROM {t} WHERE {key} = %s", [name])
+        return False, held[0][0] if held else None
+
+    def _incr(self, name: str, expires: float, now: float) -> int:
+        self._maybe_purge(now)
+        rows = self._sql(
+            "INSERT INTO {t} ({key}, {count}, {expires}) VALUES (%s, 1, %s) "
+            "ON CONFLICT ({key}) DO UPDATE SET "
+            "{count} = CASE WHEN {t}.{expires} <= %s THEN 1 ELSE {t}.{count} + 1 END, "
+            "{expires} = CASE WHEN {t}.{expires} <= %s THEN EXCLUDED.{expires} ELSE {t}.{expires} END "
+            "RETURNING {count}",
+            [name, expires, now, now],
+        )
+        return rows[0][0]
+
+    def _decr(self, name: str) -> None:
+        self._sql("UPDATE {t} SET {count} = {count} - 1 WHERE {key} = %s AND {count} > 0", [name])
+
+    def _delete(self, name: str) -> None:
+        self._sql("DELETE FROM {t} WHERE {key} = %s", [name])
+
+
+STORES = {"cache": CacheStore, "database": DatabaseStore}
+# Caches whose add and incr are atomic on a server every process shares.
+SHARED_CACHES = (
+    "django.core.cache.backends.redis.",
+    "django.core.cache.backends.memcached.",
+    "django_redis.",
+)
+DATABASE_VENDORS = ("postgresql", "sqlite")
+
+
+def cache_backend(alias: str | None = None) -> str:
+    """The dotted path of the cache ``alias`` (default: ``CLICKTOCALL_CACHE``), or ""."""
+    config = getattr(settings, "CACHES", {}).get(alias or conf.CACHE)
+    return str(config.get("BACKEND", "")) if isinstance(config, dict) else ""
+
+
+def cache_is_shared(alias: str | None = None) -> bool:
+    """Whether the cache is one server, shared by every process, with atomic ``add`` and ``incr``."""
+    return cache_backend(alias).startswith(SHARED_CACHES)
+
+
+def store_name() -> str:
+    """``cache`` or ``database``: where the limits live under the current settings."""
+    choice = conf.LIMIT_STORE
+    if choice in STORES:
+        return choice
+    return "cache" if cache_is_shared() else "database"
+
+
+def store() -> LimitStore:
+    return STORES[store_name()]()
+
+
+def take_cooldown(name: str, seconds: int) -> int | None:
+    return store().take_cooldown(name, seconds)
+
+
+def release(name: str) -> None:
+    store().release(name)
+
+
+def hit(kind: str, subject: object, rates: list[Rate]) -> int | None:
+    return store().hit(kind, subject, rates)
+
+
+def count_today(kind: str, subject: object, cap: int) -> int | None:
+    return store().count_today(kind, subject, cap)
+
+
+def take(steps: list[Step]) -> tuple[int, int] | None:
+    return store().take(steps)
+
+
+def undo(steps: list[Step]) -> None:
+    store().undo(steps)

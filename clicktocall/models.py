@@ -8,10 +8,10 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.http.request import validate_host
 from django.utils.translation import gettext_lazy as _
 
 from . import phone
+from .hosts import allowed_host_problem, ascii_host, is_allowed, lowered
 
 
 def new_token() -> str:
@@ -28,22 +28,9 @@ def validate_e164(value: str) -> None:
         raise ValidationError(_("Store the number in E.164 form, e.g. %(n)s."), params={"n": normalized})
 
 
-# A host name, or ".example.org" for a domain and its subdomains (Django's ALLOWED_HOSTS syntax).
-HOST_RE = re.compile(r"^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
-
-
 def split_hosts(text: str) -> list[str]:
     """Host names written one per line, or separated by commas or spaces, lowercased."""
-    return [host.lower() for host in re.split(r"[\s,]+", text or "") if host]
-
-
-def redirect_host_problem(host: str) -> str | None:
-    """Why ``host`` cannot be a redirect host, or None."""
-    if host == "*":
-        return "'*' is not allowed: it would make /outgoing an open redirect"
-    if not HOST_RE.match(host):
-        return f"{host!r} is not a host name (e.g. www.example.org, or .example.org)"
-    return None
+    return [lowered(host) for host in re.split(r"[\s,]+", text or "") if host]
 
 
 class NormalizedPhoneNumber:
@@ -150,7 +137,7 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         """Redirect hosts are stored one per line; each must be a host name."""
         super().clean()
         hosts = split_hosts(self.redirect_hosts)
-        problems = [problem for problem in map(redirect_host_problem, hosts) if problem]
+        problems = [problem for problem in map(allowed_host_problem, hosts) if problem]
         if problems:
             raise ValidationError({"redirect_hosts": problems})
         self.redirect_hosts = "\n".join(hosts)
@@ -160,7 +147,7 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         return [host for host in split_hosts(self.redirect_hosts) if host != "*"]
 
     def allows_redirect_to(self, host: str) -> bool:
-        return bool(host) and validate_host(host.lower(), self.redirect_host_list)
+        return is_allowed(ascii_host(host), self.redirect_host_list)
 
 
 class CallAttempt(models.Model):
@@ -383,3 +370,22 @@ class BlockEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value} ({self.get_reason_display()})"
+
+
+class LimitCounter(models.Model):
+    """A cooldown or a rate counter, when the limits are kept in the database.
+
+    ``key`` is a hash (see ``limits.key``): no number or address is stored in clear.
+    ``expires`` is in seconds since the epoch; an expired row counts as absent.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    count = models.BigIntegerField(default=0)
+    expires = models.FloatField(db_index=True)
+
+    class Meta:
+        verbose_name = _("limit counter")
+        verbose_name_plural = _("limit counters")
+
+    def __str__(self) -> str:
+        return self.key

@@ -104,6 +104,18 @@ DATABASES = {
     )
 }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several server processes share the file. A transaction takes the write lock when it
+    # begins (IMMEDIATE), so it never fails upgrading a read lock; a writer waits up to
+    # DATABASE_SQLITE_TIMEOUT seconds for the lock instead of failing with "database is
+    # locked". In WAL mode readers never wait for the writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("DATABASE_SQLITE_TIMEOUT", 20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -147,7 +159,6 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # CORS for /outgoing only, from any origin, without credentials.
@@ -164,6 +175,7 @@ CLICKTOCALL_PUBLIC_URL = os.environ.get("CLICKTOCALL_PUBLIC_URL", "http://127.0.
 CLICKTOCALL_DEFAULT_REGION = os.environ.get("CLICKTOCALL_DEFAULT_REGION", "US")
 CLICKTOCALL_REDIRECT_HOSTS = env_list("CLICKTOCALL_REDIRECT_HOSTS")
 CLICKTOCALL_TRUSTED_PROXIES = env_int("CLICKTOCALL_TRUSTED_PROXIES", 0)
+CLICKTOCALL_IPV6_PREFIX = env_int("CLICKTOCALL_IPV6_PREFIX", 64)
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
@@ -241,14 +253,16 @@ def cache_from_url(url: str) -> dict:
     raise ImproperlyConfigured(f"DJANGO_CACHE_URL: unknown cache {url!r} (use locmem://, redis://… or db://table)")
 
 
-# The shared cache holds cooldowns and rate counters: Redis in production (REDIS_URL, or
-# DJANGO_CACHE_URL for another kind), so that every server process sees the same limits;
-# local memory (one process) by default.
+# The cache: Redis in production (REDIS_URL, or DJANGO_CACHE_URL for another kind), shared
+# by every server process; local memory (one process) by default.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 CACHES = {"default": cache_from_url(os.environ.get("DJANGO_CACHE_URL", "").strip() or REDIS_URL)}
 
+# Cooldowns and rate counters live in that cache when it is Redis (or Memcached), else in
+# the database: never in one process's memory (see clicktocall/limits.py).
+CLICKTOCALL_LIMIT_STORE = os.environ.get("CLICKTOCALL_LIMIT_STORE", "auto")
 CLICKTOCALL_COOLDOWN_SECONDS = env_int("CLICKTOCALL_COOLDOWN_SECONDS", 180)
-CLICKTOCALL_IP_RATE = os.environ.get("CLICKTOCALL_IP_RATE", "5/m")
+CLICKTOCALL_IP_RATE = os.environ.get("CLICKTOCALL_IP_RATE", "10/m,60/h,200/d")
 CLICKTOCALL_PHONE_RATE = os.environ.get("CLICKTOCALL_PHONE_RATE", "6/h,20/d")
 CLICKTOCALL_DAILY_CAP = env_int("CLICKTOCALL_DAILY_CAP", 2000)
 CLICKTOCALL_ALLOWED_COUNTRIES = env_list("CLICKTOCALL_ALLOWED_COUNTRIES")
@@ -265,18 +279,6 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "clicktocall.auth.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password"]
-
-# The OpenAPI schema of /outgoing, served at /api/schema/.
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Click-to-Call",
-    "DESCRIPTION": "Ask a campaign to phone a constituent: a drop-in replacement for RevereCalling's /outgoing.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "PREPROCESSING_HOOKS": ["clicktocall.outgoing.schema.only_public_endpoints"],
-    "POSTPROCESSING_HOOKS": [],
-    "COMPONENT_SPLIT_REQUEST": True,
-}
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests): HTTP load on gunicorn, the admin and the CSV export at 10,000
-# and 1,000,000 attempts, and a burst placed at the provider's pace. Loopback only;
+# and 1,000,000 attempts, and a burst placed at the provider's pace (``limits``: the
+# limit stores side by side). Loopback only;
 # bounded requests and durations. Exits non-zero when a benchmark saw an unexpected answer.
 #   ./scripts/bench.sh                  all three
 #   ./scripts/bench.sh load [options]   python -m benchmarks.load --help
 #   ./scripts/bench.sh growth [options] python -m benchmarks.growth --help
 #   ./scripts/bench.sh burst [options]  python -m benchmarks.burst --help
+#   ./scripts/bench.sh limits [options] python -m benchmarks.limits --help
 # BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clicktocall_bench, created
 # when missing; its attempts are replaced) and BENCH_REDIS_URL (default redis://127.0.0.1:6379/0).
 set -euo pipefail
@@ -18,6 +20,7 @@ case "$what" in
   load) exec "$PY" -m benchmarks.load "$@" ;;
   growth) exec "$PY" -m benchmarks.growth "$@" ;;
   burst) exec "$PY" -m benchmarks.burst "$@" ;;
+  limits) exec "$PY" -m benchmarks.limits "$@" ;;
   all)
     "$PY" -m benchmarks.load
     echo
@@ -26,7 +29,7 @@ case "$what" in
     "$PY" -m benchmarks.burst
     ;;
   *)
-    echo "usage: $0 [load|growth|burst|all] [options]" >&2
+    echo "usage: $0 [load|growth|burst|limits|all] [options]" >&2
     exit 2
     ;;
 esac

@@ -53,3 +53,40 @@ def test_readme_documents_every_setting_in_one_place():
         assert f"| `{name}` |" in section, f"{name} is not documented in the README's install section"
     for name in ("INSTALLED_APPS", "CorsMiddleware", "CORS_URLS_REGEX", 'include("clicktocall.urls")'):
         assert name in section
+
+
+def test_the_parts_mount_where_the_project_wants_and_the_schema_is_outgoings_alone(settings, line, outbox):
+    settings.ROOT_URLCONF = "tests.urls_parts"
+    assert Client().get("/api/").content == b"the project's own API"
+    assert reverse("clicktocall:api-docs") == "/calls/api/"
+    assert reverse("clicktocall:twilio-status", kwargs={"token": "t"}) == "/calls/twilio/status/t/"
+    r = Client().get("/calls/api/schema/", {"format": "json"})
+    assert r.status_code == 200
+    assert list(r.json()["paths"]) == ["/outgoing"]
+    r = Client().get("/outgoing", {"phone": "6175232338", "campaign_line": "8559299898"})
+    assert r.json() == {"error": False, "message": Outcome.PLACED.message} and len(outbox) == 1
+
+
+def test_the_line_admin_works_without_the_api_pages(settings, admin_client, line):
+    settings.ROOT_URLCONF = "tests.urls_without_docs"
+    r = admin_client.get(f"/admin/clicktocall/campaignline/{line.pk}/change/")
+    assert r.status_code == 200 and "Embed on a website" in r.content.decode()
+    assert "API documentation" not in r.content.decode()
+
+
+@pytest.mark.parametrize(
+    "urlconf, backend, expected",
+    [
+        ("tests.urls_without_docs", "twilio", []),
+        ("tests.urls_parts", "twilio", []),
+        ("tests.urls_outgoing_alone", "console", []),
+        ("tests.urls_outgoing_alone", "twilio", ["clicktocall.E028"]),
+        ("tests.urls_outgoing_without_namespace", "console", ["clicktocall.W023"]),
+    ],
+)
+def test_the_checks_say_when_a_part_the_app_needs_is_not_mounted(settings, urlconf, backend, expected):
+    from clicktocall.checks import check_urls
+
+    settings.ROOT_URLCONF = urlconf
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = backend
+    assert [e.id for e in check_urls()] == expected

@@ -48,7 +48,7 @@ def test_queries_per_request_counts_each_kind_of_request():
     rows = load.queries_per_request()
     assert [problem for *_, problem in rows] == [""] * len(rows)
     counted = {label: queries for label, queries, _trips, _problem in rows}
-    assert counted["/outgoing success, direct"] == 3 and counted["/outgoing success, queued"] == 3
+    assert counted["/outgoing success, direct"] == 2 and counted["/outgoing success, queued"] == 2
     assert counted["baseline"] == 1 and counted["/outgoing rejected input"] <= 3
     assert type(default_task_backend._connections["default"]).__name__ == "ImmediateBackend"
 

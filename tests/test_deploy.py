@@ -26,6 +26,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "calls.example.org",
+    "DJANGO_CACHE_URL": "db://clicktocall_cache",
 }
 
 
@@ -53,6 +54,7 @@ import json, django
 django.setup()
 from django.conf import settings as s
 from clicktocall.conf import conf
+from clicktocall.limits import store_name
 print(json.dumps({
     "ssl_redirect": s.SECURE_SSL_REDIRECT, "hsts": s.SECURE_HSTS_SECONDS, "session_secure": s.SESSION_COOKIE_SECURE,
     "csrf_secure": s.CSRF_COOKIE_SECURE, "proxy_ssl": list(getattr(s, "SECURE_PROXY_SSL_HEADER", None) or []),
@@ -61,6 +63,8 @@ print(json.dumps({
     "daily_cap": conf.DAILY_CAP, "countries": conf.ALLOWED_COUNTRIES, "proxies": conf.TRUSTED_PROXIES,
     "axes_limit": s.AXES_FAILURE_LIMIT, "axes_cooloff": s.AXES_COOLOFF_TIME.total_seconds(),
     "cache": s.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1], "cache_location": s.CACHES["default"].get("LOCATION"),
+    "limit_store": store_name(), "ipv6_prefix": conf.IPV6_PREFIX,
+    "sqlite_options": s.DATABASES["default"].get("OPTIONS", {}),
 }))
 """
 
@@ -84,11 +88,14 @@ def test_limits_and_their_defaults():
     values = show()
     assert (values["cooldown"], values["ip_rate"], values["phone_rate"], values["daily_cap"]) == (
         180,
-        "5/m",
+        "10/m,60/h,200/d",
         "6/h,20/d",
         2000,
     )
     assert (values["countries"], values["proxies"], values["cache"]) == ([], 0, "LocMemCache")
+    assert (values["limit_store"], values["ipv6_prefix"]) == ("database", 64)  # no shared cache: the database
+    assert values["sqlite_options"]["transaction_mode"] == "IMMEDIATE"
+    assert values["sqlite_options"]["timeout"] == 20
 
 
 def test_every_limit_has_an_environment_override():
@@ -102,11 +109,28 @@ def test_every_limit_has_an_environment_override():
         AXES_FAILURE_LIMIT="10",
         AXES_COOLOFF_MINUTES="5",
         DJANGO_CACHE_URL="redis://127.0.0.1:6379/4",
+        CLICKTOCALL_IPV6_PREFIX="56",
+        DATABASE_SQLITE_TIMEOUT="5",
     )
     assert (values["cooldown"], values["ip_rate"], values["phone_rate"], values["daily_cap"]) == (60, "10/m", "off", 50)
     assert (values["countries"], values["proxies"]) == (["US", "CA"], 2)
     assert (values["axes_limit"], values["axes_cooloff"]) == (10, 300)
     assert (values["cache"], values["cache_location"]) == ("RedisCache", "redis://127.0.0.1:6379/4")
+    assert (values["limit_store"], values["ipv6_prefix"], values["sqlite_options"]["timeout"]) == ("cache", 56, 5)
+    assert show(CLICKTOCALL_LIMIT_STORE="database", DJANGO_CACHE_URL="redis://x")["limit_store"] == "database"
+
+
+def test_check_deploy_refuses_a_per_process_cache():
+    """Without REDIS_URL or DJANGO_CACHE_URL the cache is each process's own memory."""
+    result = run(["manage.py", "check", "--deploy"], **{k: v for k, v in PRODUCTION.items() if k != "DJANGO_CACHE_URL"})
+    assert result.returncode != 0
+    assert "clicktocall.E108" in result.stderr + result.stdout
+
+
+def test_check_deploy_refuses_limits_in_a_per_process_cache():
+    result = run(["manage.py", "check", "--deploy"], **PRODUCTION, CLICKTOCALL_LIMIT_STORE="cache")
+    assert result.returncode != 0
+    assert "clicktocall.E107" in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize(

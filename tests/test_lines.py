@@ -15,7 +15,7 @@ from clicktocall.models import CampaignLine, Target
 
 from .conftest import line_form
 from .contract import LINE, PLACED, UNCONFIGURED
-from .processes import current_database_url, gunicorn, shared_cache_env
+from .processes import current_database_url, project_env, shared_cache_env, start_gunicorn, stop
 
 pytestmark = pytest.mark.django_db
 
@@ -88,13 +88,22 @@ def test_an_admin_edit_takes_effect_on_the_next_request_of_every_process(admin_c
         "CLICKTOCALL_PROVIDER_CPS": "0",
     }
     change = f"/admin/clicktocall/campaignline/{line.pk}/change/"
-    with gunicorn(env, tmp_path / "one.log") as one, gunicorn(env, tmp_path / "two.log") as two:
-        assert [_ask(one, "617-523-2301"), _ask(two, "617-523-2302")] == [PLACED, PLACED]  # both keep the line
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    first, one = start_gunicorn(project_env(**env), tmp_path / "one", workers=1)
+    try:
+        second, two = start_gunicorn(project_env(**env), tmp_path / "two", workers=1)
+        try:
+            assert [_ask(one, "617-523-2301"), _ask(two, "617-523-2302")] == [PLACED, PLACED]  # both keep the line
 
-        r = admin_client.post(change, line_form(phone_number=LINE, name="Paused", is_active=None))
-        assert r.status_code == 302, r.content[:500]
-        assert [_ask(one, "617-523-2303"), _ask(two, "617-523-2304")] == [UNCONFIGURED, UNCONFIGURED]
+            r = admin_client.post(change, line_form(phone_number=LINE, name="Paused", is_active=None))
+            assert r.status_code == 302, r.content[:500]
+            assert [_ask(one, "617-523-2303"), _ask(two, "617-523-2304")] == [UNCONFIGURED, UNCONFIGURED]
 
-        r = admin_client.post(change, line_form(phone_number=LINE, name="Back on"))
-        assert r.status_code == 302
-        assert [_ask(one, "617-523-2305"), _ask(two, "617-523-2306")] == [PLACED, PLACED]
+            r = admin_client.post(change, line_form(phone_number=LINE, name="Back on"))
+            assert r.status_code == 302
+            assert [_ask(one, "617-523-2305"), _ask(two, "617-523-2306")] == [PLACED, PLACED]
+        finally:
+            stop(second)
+    finally:
+        stop(first)

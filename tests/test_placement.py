@@ -17,7 +17,7 @@ from clicktocall.exceptions import TelephonyError
 from clicktocall.models import CallAttempt
 from clicktocall.placement import place_attempt
 
-from .processes import project_env
+from .processes import current_database_url, project_env
 
 # The worker closes connections left in a transaction, so these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -245,12 +245,8 @@ def test_the_worker_command_places_queued_calls_in_its_own_process(queued, clien
 
     if connection.vendor != "postgresql":
         pytest.skip("the worker process needs a database server it can share with the test")
-    from urllib.parse import quote
-
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
     env = project_env(
-        DATABASE_URL=f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        DATABASE_URL=current_database_url(),
         DJANGO_TASKS_BACKEND="database",
         CLICKTOCALL_TELEPHONY_BACKEND="console",
     )

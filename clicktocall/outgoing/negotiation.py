@@ -10,10 +10,10 @@ import logging
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest
-from django.http.request import validate_host
 from rest_framework.negotiation import BaseContentNegotiation
 
 from ..conf import conf
+from ..hosts import is_allowed, url_host
 from ..models import CampaignLine
 from .params import OutgoingParams, content_length
 
@@ -75,44 +75,23 @@ def from_browser_form(request: HttpRequest) -> bool:
     return bodiless_get and prefers(request, "text/html", "application/json")
 
 
-def url_host(url: str) -> str:
-    """The host name of ``url``, or '' when it has none or cannot be split."""
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:  # e.g. an unbalanced IPv6 bracket
-        return ""
-
-
-def ascii_host(host: str) -> str:
-    """A host name in the ASCII (IDNA) form browsers send in ``Origin``, lowercased."""
-    host = host.lower()
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host
-
-
-def page_host(request: HttpRequest) -> str:
+def page_host(request: HttpRequest) -> str | None:
     """The host of the page that submitted the request: ``Origin``, else ``Referer``."""
     for header in ("Origin", "Referer"):
         value = request.headers.get(header, "")
         if value and value != "null":
-            return ascii_host(url_host(value))
-    return ""
+            return url_host(value)
+    return None
 
 
 def redirect_allowed(request: HttpRequest, url: str, line: CampaignLine | None) -> bool:
+    """Whether a browser sent to ``url`` lands on the submitting page's host or an allowed one."""
     host = url_host(url)
     if not host:
         return False
-    names = {host.lower(), ascii_host(host)}  # as written, and as a browser sends it
-    if ascii_host(host) == page_host(request):
+    if host == page_host(request):
         return True
-    if line is not None and any(line.allows_redirect_to(name) for name in names):
-        return True
-    allowed = [h.lower() for h in conf.REDIRECT_HOSTS if h != "*"]
-    allowed += [ascii_host(h) for h in allowed]
-    return any(validate_host(name, allowed) for name in names)
+    return is_allowed(host, [*(line.redirect_host_list if line is not None else []), *conf.REDIRECT_HOSTS])
 
 
 def choose(request: HttpRequest, params: OutgoingParams, line: CampaignLine | None) -> Answer:

@@ -1,13 +1,18 @@
 """The OpenAPI description of ``/outgoing`` (drf-spectacular), served at ``/api/schema/``.
 
-``outgoing_schema`` decorates the view; ``only_public_endpoints`` keeps the provider's
-webhooks and the schema itself out of the document.
+``outgoing_schema`` decorates the view. ``OutgoingSchemaView`` serves the description
+with settings of its own, so that neither the project's ``SPECTACULAR_SETTINGS`` nor its
+REST framework defaults change it, and ``only_public_endpoints`` keeps every other view
+(the provider's webhooks, the schema itself, any view of the project) out of it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.settings import SPECTACULAR_DEFAULTS
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -16,7 +21,9 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
 
 from ..calls import Outcome
 from .params import CALLBACK_MAX, CALLBACK_RE, DATA_MAX_BYTES, EMAIL_MAX, NAME_MAX, URL_MAX
@@ -123,7 +130,7 @@ COMMON = {
     "responses": RESPONSES,
 }
 
-outgoing_schema = extend_schema_view(
+_describe = extend_schema_view(
     get=extend_schema(
         operation_id="outgoing_get",
         summary="Ask for a call (query string)",
@@ -146,14 +153,58 @@ outgoing_schema = extend_schema_view(
         examples=RESULT_EXAMPLES + REQUEST_EXAMPLES,
         **COMMON,
     ),
-    options=extend_schema(exclude=True),
 )
 
 
+def outgoing_schema(view: type) -> type:
+    """Describe ``GET`` and ``POST`` of the view with drf-spectacular's schema class.
+
+    drf-spectacular builds each method's schema on the method's ``schema``, else on REST
+    framework's ``DEFAULT_SCHEMA_CLASS``, which a project may leave at REST framework's own
+    (the schema view then fails): the view and its methods name drf-spectacular's.
+    """
+    view.schema = AutoSchema()
+    for method in ("get", "post"):
+        getattr(view, method).schema = AutoSchema
+    return _describe(view)
+
+
 def only_public_endpoints(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
-    """Keep ``/outgoing`` only, under its canonical path."""
+    """Keep ``/outgoing`` only, where it is mounted, under its path without the optional slash."""
+    from .views import OutgoingView
+
     kept = []
     for path, path_regex, method, callback in endpoints:
-        if path.rstrip("/").rstrip("?").rstrip("/") == "/outgoing" and method in ("GET", "POST"):
-            kept.append(("/outgoing", path_regex, method, callback))
+        view_class = getattr(callback, "cls", None)
+        if isinstance(view_class, type) and issubclass(view_class, OutgoingView) and method in ("GET", "POST"):
+            kept.append((path.rstrip("/").rstrip("?").rstrip("/"), path_regex, method, callback))
     return kept
+
+
+SCHEMA_SETTINGS = {
+    # Every drf-spectacular default (except those the view takes as attributes), then ours:
+    # what the project sets in SPECTACULAR_SETTINGS does not reach this document.
+    **{name: value for name, value in SPECTACULAR_DEFAULTS.items() if not name.startswith("SERVE_")},
+    "TITLE": "Click-to-Call",
+    "DESCRIPTION": "Ask a campaign to phone a constituent: a drop-in replacement for RevereCalling's /outgoing.",
+    "VERSION": "1.0.0",
+    "PREPROCESSING_HOOKS": ["clicktocall.outgoing.schema.only_public_endpoints"],
+    "POSTPROCESSING_HOOKS": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+SCHEMA_SETTINGS.pop("DEFAULT_GENERATOR_CLASS")
+
+
+class OutgoingSchemaView(SpectacularAPIView):
+    """The OpenAPI document of ``/outgoing`` alone, public, whatever the project configures."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+    versioning_class = None
+    generator_class = SchemaGenerator
+    serve_public = True
+    urlconf = None
+    api_version = None
+    custom_settings = SCHEMA_SETTINGS
+    schema = None  # not itself an endpoint of any schema (REST framework's way to leave a view out)

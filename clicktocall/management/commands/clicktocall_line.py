@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from ... import phone
-from ...models import CampaignLine, redirect_host_problem
+from ...models import CampaignLine
 
 
 class Command(BaseCommand):
@@ -42,12 +42,7 @@ class Command(BaseCommand):
         elif options["active"]:
             line.is_active = True
         if options["redirect_hosts"] is not None:
-            hosts = [h.strip().lower() for h in options["redirect_hosts"] if h.strip()]
-            for host in hosts:
-                problem = redirect_host_problem(host)
-                if problem:
-                    raise CommandError(problem)
-            line.redirect_hosts = "\n".join(hosts)
+            line.redirect_hosts = "\n".join(h.strip() for h in options["redirect_hosts"] if h.strip())
         try:
             line.full_clean()
         except ValidationError as exc:
