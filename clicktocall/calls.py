@@ -126,7 +126,9 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     if not line.is_active:
         return _refuse(line, params, meta, Outcome.UNCONFIGURED, CallAttempt.Outcome.INACTIVE, "line is switched off")
 
-    refusal = guards.refusal(line, params, meta) or _busy(line, params)
+    queued = conf.PLACEMENT == "queued"
+    turn = pacing.queue_turn() if queued else None  # taken with the limits, in one round trip
+    refusal = guards.refusal(line, params, meta, turn) or (None if queued else _busy(line, params))
     if refusal is not None:
         result = _refuse(line, params, meta, refusal.outcome, refusal.code, refusal.detail)
         result.retry_after = refusal.retry_after
@@ -151,15 +153,11 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
 
 
 def _busy(line: CampaignLine, params: OutgoingParams) -> guards.Refusal | None:
-    """Take the request's turn at the provider's pace; a refusal when it would come too late.
-
-    Queued, the turn is in the queue's pace and the wait may reach ``MAX_QUEUE_WAIT``;
-    direct, the request waits here for the provider's turn, at most ``DIRECT_MAX_WAIT``.
-    """
-    queued = conf.PLACEMENT == "queued"
-    longest = pacing.max_wait() if queued else min(pacing.max_wait() or pacing.DIRECT_MAX_WAIT, pacing.DIRECT_MAX_WAIT)
-    turn = pacing.take_turn(pacing.QUEUE, longest) if queued else pacing.wait_for_turn(pacing.PROVIDER, longest)
-    if turn.taken or longest is None:
+    """With direct placement, wait here for the provider's turn, at most ``DIRECT_MAX_WAIT``;
+    a refusal (busy) when it would come later."""
+    longest = min(pacing.max_wait() or pacing.DIRECT_MAX_WAIT, pacing.DIRECT_MAX_WAIT)
+    turn = pacing.wait_for_turn(pacing.PROVIDER, longest)
+    if turn.taken:
         return None
     guards.release_cooldown(line, params.phone)  # no call: the person may ask again later
     detail = f"busy: the calls ahead take {turn.wait:.0f} s at {conf.PROVIDER_CPS:g} a second (most {longest:g} s)"

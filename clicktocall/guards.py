@@ -129,8 +129,13 @@ def give_back(line: CampaignLine, phone: str, ip: str | None) -> None:
         logger.exception("could not give back the limits taken for line %s", line.pk)
 
 
-def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
-    """The first limit the request runs into, or None when the call may be placed."""
+def refusal(line: CampaignLine, params: Any, meta: Any, turn: limits.Turn | None = None) -> Refusal | None:
+    """The first limit the request runs into, or None when the call may be placed.
+
+    With ``turn``, the request also takes its turn in the queue's pace, together with its
+    limits; when the turn is too far away the request is refused as busy and gives back
+    everything it took.
+    """
     from .calls import Outcome
     from .models import CallAttempt
 
@@ -143,8 +148,13 @@ def refusal(line: CampaignLine, params: Any, meta: Any) -> Refusal | None:
         return Refusal(Outcome.ERROR, blocked, f"blocklist: the address {ip} is blocked")
 
     steps, details = _steps(line, phone, ip, time.time())
+    if turn is not None:
+        steps.append(turn)
     refused = limits.take(steps)
     if refused is None:
         return None
     index, wait = refused
+    if index == len(details):  # the turn
+        detail = f"busy: the calls ahead take over {turn.longest:g} s at {conf.PROVIDER_CPS:g} a second"
+        return Refusal(Outcome.ERROR, CallAttempt.Outcome.BUSY, detail, wait)
     return Refusal(Outcome.THROTTLED, throttled, details[index], wait)

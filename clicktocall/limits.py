@@ -119,14 +119,26 @@ class Hold:
     seconds: int
 
 
-Step = Count | Hold
+@dataclass(frozen=True)
+class Turn:
+    """Take the next turn of the pace ``name`` (see ``pacing``), ``interval`` s after the one
+    before; refused when it is more than ``longest`` s away (``< 0``: never), and then every
+    step taken before it is given back: the request did not happen."""
 
-# KEYS: the steps' keys. ARGV: per step five values: kind ("c" or "h"), limit, timeout,
-# retry_after, only_within ("1"/"0"); then the time (seconds). Returns {n, retry_after}:
-# the 1-based step that refused (0: none). Refused, the cooldowns taken are released.
+    name: str
+    interval: float
+    longest: float
+
+
+Step = Count | Hold | Turn
+
+# KEYS: the steps' keys. ARGV: per step five values: kind ("c", "h" or "t"), limit (a
+# turn's interval), timeout (a turn's longest wait), retry_after, only_within ("1"/"0");
+# then the time (seconds). Returns {n, retry_after}: the 1-based step that refused (0:
+# none). Refused, the cooldowns taken are released; refused at a turn, the counts too.
 TAKE = """
 local now = tonumber(ARGV[#ARGV])
-local held = {}
+local held, counted = {}, {}
 for i, key in ipairs(KEYS) do
   local b = (i - 1) * 5
   local kind, limit, timeout = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
@@ -138,12 +150,25 @@ for i, key in ipairs(KEYS) do
       local ttl = redis.call("TTL", key)
       refused = (ttl > 0) and ttl or timeout
     end
+  elseif kind == "t" then
+    local t = redis.call("TIME")
+    local at = tonumber(t[1]) + tonumber(t[2]) / 1000000
+    local slot = math.max(at, tonumber(redis.call("GET", key) or "0"))
+    local wait = slot - at
+    if timeout >= 0 and wait > timeout then
+      for _, name in ipairs(counted) do redis.call("DECR", name) end
+      refused = math.max(1, math.ceil(wait - timeout))
+    else
+      redis.call("SET", key, tostring(slot + limit), "PX", math.ceil((wait + limit) * 1000) + 60000)
+    end
   else
     local count = redis.call("INCR", key)
     if count == 1 then redis.call("EXPIRE", key, timeout) end
     if count > limit then
       if ARGV[b + 5] == "1" then redis.call("DECR", key) end
       refused = tonumber(ARGV[b + 4])
+    else
+      counted[#counted + 1] = key
     end
   end
   if refused then
@@ -237,8 +262,17 @@ class LimitStore:
         """
         now = time.time()
         held: list[str] = []
+        counted: list[Step] = []
         for index, step in enumerate(steps):
-            if isinstance(step, Hold):
+            if isinstance(step, Turn):
+                from . import pacing
+
+                turn = pacing.take_turn(step.name, None if step.longest < 0 else step.longest)
+                if turn.taken:
+                    continue
+                self.undo(counted)
+                refused = turn.retry_after(step.longest)
+            elif isinstance(step, Hold):
                 wait = self.take_cooldown(step.name, step.seconds)
                 if wait is None:
                     held.append(step.name)
@@ -246,6 +280,7 @@ class LimitStore:
                 refused = wait
             else:
                 if self._incr(step.name, now + step.timeout, now) <= step.limit:
+                    counted.append(step)
                     continue
                 if step.only_within:
                     self._decr(step.name)
@@ -260,7 +295,7 @@ class LimitStore:
         for step in steps:
             if isinstance(step, Hold):
                 self._delete(step.name)
-            else:
+            elif isinstance(step, Count):
                 self._decr(step.name)
 
     # Primitives
@@ -297,7 +332,9 @@ class CacheStore(LimitStore):
         keys = [store.make_and_validate_key(step.name) for step in steps]
         args: list[object] = []
         for step in steps:
-            if isinstance(step, Hold):
+            if isinstance(step, Turn):
+                args += ["t", repr(step.interval), repr(step.longest), 0, "0"]
+            elif isinstance(step, Hold):
                 args += ["h", 0, step.seconds, 0, "0"]
             else:
                 args += ["c", step.limit, step.timeout, step.retry_after, "1" if step.only_within else "0"]
@@ -314,7 +351,7 @@ class CacheStore(LimitStore):
         for step, name in zip(steps, keys, strict=True):
             if isinstance(step, Hold):
                 pipe.delete(name)
-            else:
+            elif isinstance(step, Count):
                 pipe.eval(GIVE_BACK, 1, name)
         pipe.execute()
 

@@ -82,13 +82,25 @@ def interval() -> float:
     return MARGIN / cps if cps > 0 else 0.0
 
 
+def key(name: str) -> str:
+    """The cache key of the pace ``name`` (a ``limits.Turn`` takes its turns by this name)."""
+    return name if name.startswith("clicktocall:pace:") else f"clicktocall:pace:{name}"
+
+
+def queue_turn() -> limits.Turn | None:
+    """The step that takes a queued request's turn in the queue's pace, for ``limits.take`` (None: no pacing)."""
+    if interval() <= 0:
+        return None
+    return limits.Turn(key(QUEUE), interval(), max_wait() or -1.0)
+
+
 def _redis_client(name: str):
     """The Redis client and full key of ``name`` when the limits' cache is Redis, else None."""
     store = limits.cache()
     if not type(store).__name__ == "RedisCache":
         return None
-    key = store.make_and_validate_key(f"clicktocall:pace:{name}")
-    return store._cache.get_client(key, write=True), key
+    key_ = store.make_and_validate_key(key(name))
+    return store._cache.get_client(key_, write=True), key_
 
 
 def take_turn(name: str, longest: float | None = None) -> Turn:
@@ -99,13 +111,14 @@ def take_turn(name: str, longest: float | None = None) -> Turn:
     bound = -1.0 if longest is None else longest
     redis = _redis_client(name)
     if redis is not None:
-        client, key = redis
-        taken, wait = client.eval(TAKE_TURN, 1, key, repr(step), repr(bound))
+        client, full_key = redis
+        taken, wait = client.eval(TAKE_TURN, 1, full_key, repr(step), repr(bound))
         return Turn(bool(taken), max(0.0, float(wait)))
     return _take_turn_in_database(name, step, bound)
 
 
 def _take_turn_in_database(name: str, step: float, bound: float) -> Turn:
+    name = key(name)
     connection = connections[router.db_for_write(PaceState)]
     table = connection.ops.quote_name(PaceState._meta.db_table)
     greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
@@ -141,12 +154,12 @@ def expected_wait(name: str = QUEUE) -> float:
         return 0.0
     redis = _redis_client(name)
     if redis is not None:
-        client, key = redis
-        value = client.get(key)
+        client, full_key = redis
+        value = client.get(full_key)
         next_at = float(value) if value is not None else 0.0
         seconds, micro = client.time()
         return max(0.0, next_at - (seconds + micro / 1e6))
-    next_at = PaceState.objects.filter(name=name).values_list("next_at", flat=True).first() or 0.0
+    next_at = PaceState.objects.filter(name=key(name)).values_list("next_at", flat=True).first() or 0.0
     return max(0.0, next_at - time.time())
 
 

@@ -194,3 +194,17 @@ def test_the_admin_shows_the_queue_per_line_and_overall_and_warns_near_the_maxim
 def test_the_queue_page_is_for_staff_only(client, line):
     response = client.get("/admin/clicktocall/campaignline/queue/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_request_refused_as_busy_spends_no_limit(queued, limits, client, line, outbox):
+    """The turn is taken with the limits; refused, the request gives back what it took."""
+    queued.CLICKTOCALL_MAX_QUEUE_WAIT = 0.5
+    first = client.post("/outgoing", {**REQUEST, "phone": "617-523-2300"}, REMOTE_ADDR="198.51.100.30")
+    assert message(first) == PLACED
+    answers = [
+        message(client.post("/outgoing", {**REQUEST, "phone": "617-523-2301"}, REMOTE_ADDR="198.51.100.30"))
+        for _ in range(8)  # more than the address's 5 a minute, and the same number again and again
+    ]
+    assert answers == [ERROR] * 8  # busy every time: never "calling too quickly"
+    assert CallAttempt.objects.filter(outcome=CallAttempt.Outcome.BUSY).count() == 8

@@ -111,16 +111,23 @@ def test_a_queued_attempt_and_its_task_are_written_in_one_transaction(queued, cl
     assert len(written) == 1
 
 
-def test_an_accepted_request_takes_its_limits_in_one_round_trip_to_redis(limits, client, line, outbox):
-    """With the limits at their defaults: the version of the kept lines, then one script for every limit."""
+@pytest.mark.parametrize("placement", ["direct", "queued"])
+def test_an_accepted_request_takes_its_limits_in_one_round_trip_to_redis(
+    limits, settings, client, line, outbox, placement
+):
+    """The limits at their defaults, calls paced: the version of the kept lines, then one script
+    for every limit (and, queued, the request's turn in the queue)."""
     from django.core.cache import caches
 
     from benchmarks.load import redis_round_trips
 
     if type(caches["default"]).__name__ != "RedisCache":
         pytest.skip("counts round trips to Redis")
+    settings.CLICKTOCALL_PLACEMENT = placement
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.CLICKTOCALL_PROVIDER_CPS = 1000
     lines.find(LINE)
     with redis_round_trips() as trips:
         response = client.post("/outgoing/", REQUEST, REMOTE_ADDR="198.18.0.1")
     assert response.status_code == 200 and response.json()["error"] is False
-    assert trips[0] <= 2
+    assert trips[0] <= (2 if placement == "queued" else 3)  # direct: and the provider's turn
