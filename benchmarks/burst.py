@@ -33,12 +33,13 @@ from .common import ensure_line, environment, percentile, setup_django, table
 from .load import (
     PLACED,
     SCENARIOS,
-    _one,
     fmt,
     gunicorn,
     knobs,
     reserve_numbers,
     task_workers,
+    timed,
+    verdict,
 )
 
 BUSY = b"Sorry, there was an error."
@@ -62,13 +63,12 @@ async def _burst(port: int, total: int, seconds: float) -> Burst:
 
     async def one(raw: bytes) -> None:
         async with gate:
-            sent = time.perf_counter()
-            try:
-                status, data = await _one(port, raw)
-            except OSError:
+            answer = await timed(port, raw)
+            if answer is None:
                 result.unexpected += 1
                 return
-            result.latencies.append(time.perf_counter() - sent)
+            seconds, status, data = answer
+            result.latencies.append(seconds)
             if status == 200 and PLACED in data:
                 result.placed += 1
             elif status == 400 and BUSY in data:
@@ -225,10 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = 0
     for cps in args.cps:
         problems += run_rate(env, cps, args, log_path, line)[1]
-    if problems:
-        print(f"\nFAILED: {problems} unexpected answers, duplicates, 429s, calls left or seconds over the rate")
-        return 1
-    return 0
+    return verdict(problems, "unexpected answers, duplicates, 429s, calls left or seconds over the rate", log_path)
 
 
 if __name__ == "__main__":

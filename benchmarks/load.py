@@ -177,6 +177,16 @@ async def _one(port: int, raw: bytes) -> tuple[int, bytes]:
     return int(data[9:12] or 0), data
 
 
+async def timed(port: int, raw: bytes) -> tuple[float, int, bytes] | None:
+    """One request: (seconds taken, status, answer), or None when the connection failed."""
+    start = time.perf_counter()
+    try:
+        status, data = await _one(port, raw)
+    except OSError:
+        return None
+    return time.perf_counter() - start, status, data
+
+
 async def _load(port: int, scenario: Scenario, total: int, concurrency: int, max_seconds: float) -> Stats:
     stats = Stats()
     remaining = iter(range(total))
@@ -186,14 +196,12 @@ async def _load(port: int, scenario: Scenario, total: int, concurrency: int, max
         for _ in remaining:
             if time.perf_counter() > deadline:
                 return
-            raw = scenario.raw()
-            start = time.perf_counter()
-            try:
-                status, data = await _one(port, raw)
-            except OSError:
+            answer = await timed(port, scenario.raw())
+            if answer is None:
                 stats.errors += 1
                 continue
-            stats.latencies.append(time.perf_counter() - start)
+            seconds, status, data = answer
+            stats.latencies.append(seconds)
             if status != scenario.expect[0] or scenario.expect[1] not in data:
                 stats.errors += 1
 
@@ -573,8 +581,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.concurrency} concurrent, {args.web_workers} gunicorn workers)"
     )
     print(table(["placement", "requests", "errors", "req/s", "p50 ms", "p99 ms", "all placed after"], slow_rows))
-    if errors:
-        print(f"\nFAILED: {errors} requests or calls did not get the expected answer; see {log_path}")
+    return verdict(errors, "requests or calls did not get the expected answer", log_path)
+
+
+def verdict(problems: int, what: str, log_path: str) -> int:
+    """The exit status of a benchmark: 1, said after its tables, when anything went wrong."""
+    if problems:
+        print(f"\nFAILED: {problems} {what}; see {log_path}")
         return 1
     return 0
 

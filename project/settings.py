@@ -29,12 +29,20 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def env_int(name: str, default: int) -> int:
+def env_number(name: str, default: float, kind: type = int, what: str = "a whole number"):
     value = os.environ.get(name, "").strip()
     try:
-        return int(value) if value else default
+        return kind(value) if value else default
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+        raise ImproperlyConfigured(f"{name} must be {what}, not {value!r}") from None
+
+
+def env_int(name: str, default: int) -> int:
+    return env_number(name, default)
+
+
+def env_float(name: str, default: float) -> float:
+    return env_number(name, default, float, "a number")
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -187,14 +195,6 @@ try:
 except ValueError:
     raise ImproperlyConfigured("CLICKTOCALL_PLACEMENT_BACKOFF must be a number of seconds") from None
 CLICKTOCALL_LOG_FULL_NUMBERS = env_bool("CLICKTOCALL_LOG_FULL_NUMBERS", False)
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    try:
-        return float(value) if value else default
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
 
 
 # The provider account's calls per second (0: no pacing) and the longest a call may wait for its turn.

@@ -48,7 +48,10 @@ def test_queries_per_request_counts_each_kind_of_request():
     rows = load.queries_per_request()
     assert [problem for *_, problem in rows] == [""] * len(rows)
     counted = {label: queries for label, queries, _trips, _problem in rows}
-    assert counted["/outgoing success, direct"] == 2 and counted["/outgoing success, queued"] == 2
+    from clicktocall import limits
+
+    in_database = limits.store_name() == "database"  # the benchmark line's daily cap: one more statement
+    assert counted["/outgoing success, direct"] == counted["/outgoing success, queued"] == 2 + in_database
     assert counted["baseline"] == 1 and counted["/outgoing rejected input"] <= 3
     assert type(default_task_backend._connections["default"]).__name__ == "ImmediateBackend"
 
