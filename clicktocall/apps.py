@@ -10,3 +10,4 @@ class ClickToCallConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, lines  # noqa: F401  (registers the checks; staff edits renew the kept lines)
+        from .targets.us_congress import checks as us_congress_checks  # noqa: F401

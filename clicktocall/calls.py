@@ -10,19 +10,24 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
-from . import blocklist, callflow, guards, lifecycle, lines, pacing, signals
+from . import blocklist, callflow, guards, lifecycle, lines, pacing, signals, targets
 from .conf import conf
-from .exceptions import ClickToCallError
+from .exceptions import ClickToCallError, TelephonyError
+from .hours import callbacks
 from .models import CallAttempt, CampaignLine
 from .outgoing.params import OutgoingParams
 from .telephony import CallRequest, get_backend
 
 logger = logging.getLogger("clicktocall.calls")
+
+REFUSAL_DETAIL_MAX = 1000  # characters of a refusal's reason kept on its attempt
+MINIMAL_DETAIL_MAX = 200
 
 
 class Outcome(enum.Enum):
@@ -101,10 +106,25 @@ def _refuse(
 ) -> Result:
     attempt = None
     if line is not None:
-        attempt = _new_attempt(line, params, meta, code, detail)
+        attempt = _new_attempt(line, params, meta, code, detail[:REFUSAL_DETAIL_MAX])
+        if not guards.keeps_details(meta.client_ip):
+            _minimize(attempt)
         attempt.save()
     logger.debug("refused %s: %s", code, detail)
     return Result(outcome, line, attempt)
+
+
+def _minimize(attempt: CallAttempt) -> None:
+    """Keep only what counts the refusal: the line, number, address, outcome and a short reason.
+
+    The record of a refused request from an address that sent more than its hourly share
+    of them (``CLICKTOCALL_REFUSED_RECORDS_PER_HOUR``): a flood of them cannot make the
+    database grow by more than a few hundred bytes each.
+    """
+    attempt.name = attempt.email = attempt.user_agent = attempt.referrer = ""
+    attempt.variables, attempt.submitted = {}, {}
+    note = f"details not kept: over {conf.REFUSED_RECORDS_PER_HOUR} refused requests from the address this hour; "
+    attempt.error_detail = (note + attempt.error_detail)[:MINIMAL_DETAIL_MAX]
 
 
 def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
@@ -112,6 +132,8 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     line = find_line(params.campaign_line)
 
     problems = dict(params.problems)
+    if line is not None:  # e.g. a malformed ZIP code on a line that finds targets by location
+        problems.update(targets.request_problems(line, params.variables))
     if line is not None and "phone" not in problems:
         problem = guards.destination_problem(line, params.phone_number)
         if problem:
@@ -126,40 +148,73 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     if not line.is_active:
         return _refuse(line, params, meta, Outcome.UNCONFIGURED, CallAttempt.Outcome.INACTIVE, "line is switched off")
 
-    queued = conf.PLACEMENT == "queued"
+    taken_at = timezone.now()
+    closed, opening = False, None
+    if line.hours_enabled and line.outside_hours != line.OutsideHours.CALL_NOW:
+        closed, opening = callbacks.outside_hours(line, params.variables, params.phone)
+    queued = conf.PLACEMENT == "queued" and not closed
     turn = pacing.queue_turn() if queued else None  # taken with the limits, in one round trip
-    refusal = guards.refusal(line, params, meta, turn) or (None if queued else _busy(line, params))
+    refusal = guards.refusal(line, params, meta, taken_at, turn)
+    if refusal is None and not closed and not queued:
+        refusal = _busy(line, params, meta, taken_at)
     if refusal is not None:
         result = _refuse(line, params, meta, refusal.outcome, refusal.code, refusal.detail)
         result.retry_after = refusal.retry_after
         return result
 
-    outcome = initial_outcome()
-    attempt = _new_attempt(line, params, meta, outcome)
-    blocklist.mark_if_blocked(attempt, outcome)  # the INSERT checks the number's blocklist entry
-    if outcome == CallAttempt.Outcome.QUEUED:
-        from .placement import record_and_enqueue
+    if closed and (opening is None or line.outside_hours == line.OutsideHours.REFUSE):
+        # No call now: the person may ask again in the hours, with nothing spent.
+        guards.give_back(line, params.phone, meta.client_ip, taken_at)
+        detail = "outside the line's hours" + ("" if opening else ", and no opening ahead")
+        return _refuse(line, params, meta, Outcome.ERROR, CallAttempt.Outcome.OUTSIDE_HOURS, detail)
+    if not closed:
+        opening = None
 
-        result = record_and_enqueue(attempt)
-    else:
-        attempt.save()
-        result = None if attempt.outcome == CallAttempt.Outcome.BLOCKED else place(attempt)
+    outcome = CallAttempt.Outcome.SCHEDULED if opening else initial_outcome()
+    attempt = _new_attempt(line, params, meta, outcome)
+    if opening is None:
+        blocklist.mark_if_blocked(attempt, outcome)  # the INSERT checks the number's blocklist entry
+    elif blocklist.phone_entry(params.phone) is not None:
+        attempt.outcome, attempt.error_detail = CallAttempt.Outcome.BLOCKED, blocklist.BLOCKED_DETAIL
+    result = None
+    try:
+        if opening is not None and attempt.outcome == CallAttempt.Outcome.SCHEDULED:
+            return callbacks.schedule_attempt(attempt, opening)
+        if outcome == CallAttempt.Outcome.QUEUED:
+            from .placement import record_and_enqueue
+
+            result = record_and_enqueue(attempt)
+        else:
+            attempt.save()
+    except Exception:
+        # No record, no call: the request must not keep the limits it took.
+        if attempt.pk is None:
+            guards.give_back(line, params.phone, meta.client_ip, taken_at)
+        raise
     if attempt.outcome == CallAttempt.Outcome.BLOCKED:
-        guards.give_back(line, params.phone, meta.client_ip)  # no call: the request spends no limit
+        guards.give_back(line, params.phone, meta.client_ip, taken_at)  # no call: the request spends nothing
         blocklist.record_hit(blocklist.phone_entry(params.phone))
         logger.debug("refused blocked: %s", attempt.error_detail)
         return Result(Outcome.ERROR, line, attempt)
-    return result
+    if result is not None:
+        return result
+    try:
+        return place(attempt)
+    except Exception as exc:  # a bug of ours before the call was handed over: no call, nothing spent
+        logger.exception("attempt %s: could not hand the call over", attempt.pk)
+        if attempt.outcome == CallAttempt.Outcome.PENDING and not attempt.provider_call_id:
+            _save_failure(attempt, f"{exc.__class__.__name__}: {exc}", our_side=True)
+        return Result(Outcome.ERROR, line, attempt)
 
 
-def _busy(line: CampaignLine, params: OutgoingParams) -> guards.Refusal | None:
+def _busy(line: CampaignLine, params: OutgoingParams, meta: RequestMeta, at) -> guards.Refusal | None:
     """With direct placement, wait here for the provider's turn, at most ``DIRECT_MAX_WAIT``;
-    a refusal (busy) when it would come later."""
+    a refusal (busy) when it would come later, the request's limits given back."""
     longest = min(pacing.max_wait() or pacing.DIRECT_MAX_WAIT, pacing.DIRECT_MAX_WAIT)
     turn = pacing.wait_for_turn(pacing.PROVIDER, longest)
     if turn.taken:
         return None
-    guards.release_cooldown(line, params.phone)  # no call: the person may ask again later
+    guards.give_back(line, params.phone, meta.client_ip, at)  # no call: the person may ask again later
     detail = f"busy: the calls ahead take {turn.wait:.0f} s at {conf.PROVIDER_CPS:g} a second (most {longest:g} s)"
     return guards.Refusal(Outcome.ERROR, CallAttempt.Outcome.BUSY, detail, turn.retry_after(longest))
 
@@ -202,14 +257,21 @@ def place(
             # The provider's status callback came first: the call exists whatever its answer said.
             logger.warning("attempt %s: provider error, but the provider reported the call: %s", attempt.pk, exc)
             return mark_placed(attempt, *reported)
+        if getattr(exc, "ambiguous", False):
+            # The provider may have created the call: no second try, no limit given back.
+            logger.warning("attempt %s: the provider's answer did not arrive: %s", attempt.pk, exc)
+            _save_unknown(attempt, str(exc))
+            return Result(Outcome.ERROR, line, attempt)
         if raise_transient and getattr(exc, "transient", False):
             raise
         logger.warning("attempt %s: provider error: %s", attempt.pk, exc)
-        _save_failure(attempt, str(exc))
+        # The provider's refusal or absence: the client's rate stays spent, it bounds how often
+        # one client makes us ask the provider. A configuration error is on our side.
+        _save_failure(attempt, str(exc), our_side=not isinstance(exc, TelephonyError))
         return Result(Outcome.ERROR, line, attempt)
     except Exception as exc:  # a backend bug must not lose the record nor answer 500
         logger.exception("attempt %s: unexpected error placing the call", attempt.pk)
-        _save_failure(attempt, f"{exc.__class__.__name__}: {exc}")
+        _save_failure(attempt, f"{exc.__class__.__name__}: {exc}", our_side=True)
         return Result(Outcome.ERROR, line, attempt)
 
     return mark_placed(attempt, provider_call.sid, provider_call.status, provider_call.queue_time)
@@ -260,8 +322,61 @@ def record_placed(attempt: CallAttempt, sid: str, status: str, queue_time: int |
         signals.call_status_changed.send(sender=CallAttempt, attempt=attempt, old_status="", new_status=status)
 
 
-def _save_failure(attempt: CallAttempt, detail: str) -> None:
-    guards.release_cooldown(attempt.line, attempt.phone)  # no call was placed: the person may try again
+def _save_unknown(attempt: CallAttempt, detail: str) -> None:
+    """Record that the call may or may not exist; its status callback settles it (``placed``).
+
+    The limits stay spent: a second request must not ring the person a second time.
+    """
+    updated = CallAttempt.objects.filter(pk=attempt.pk, status=CallAttempt.Status.NONE, provider_call_id="").update(
+        outcome=CallAttempt.Outcome.UNKNOWN, error_detail=detail[:4000], updated_at=timezone.now()
+    )
+    if updated:
+        attempt.outcome, attempt.error_detail = CallAttempt.Outcome.UNKNOWN, detail[:4000]
+    else:  # the provider's callback came in meanwhile: the call exists
+        reported = reported_call(attempt)
+        if reported is not None:
+            mark_placed(attempt, *reported)
+
+
+SETTLE_MARGIN = timedelta(minutes=1)  # around an attempt's times, for the provider's clock
+
+
+def settle(attempt: CallAttempt) -> str:
+    """Look an ``unknown`` attempt's call up at the provider, and record what it finds.
+
+    Found: the attempt is ``placed`` with the call's id. None created: the attempt is
+    ``error`` and its limits are given back as for a provider failure. Returns the
+    attempt's outcome; raises ``TelephonyError`` when the provider cannot tell, and
+    ``NotImplementedError`` when the backend cannot look calls up.
+    """
+    request = CallRequest(to=attempt.phone, from_=attempt.line.phone_number, attempt_token=attempt.token)
+    found = get_backend().find_call(request, attempt.created_at - SETTLE_MARGIN, attempt.updated_at + SETTLE_MARGIN)
+    unsettled = CallAttempt.objects.filter(
+        pk=attempt.pk, outcome=CallAttempt.Outcome.UNKNOWN, provider_call_id="", status=CallAttempt.Status.NONE
+    )
+    if found is not None:
+        if CallAttempt.objects.filter(provider_call_id=found.sid).exclude(pk=attempt.pk).exists():
+            raise TelephonyError(f"the provider's call {found.sid} belongs to another attempt")
+        if unsettled.exists():
+            logger.warning("attempt %s: the provider created call %s after all", attempt.pk, found.sid)
+            mark_placed(attempt, found.sid, found.status)
+    elif unsettled.update(
+        outcome=CallAttempt.Outcome.ERROR,
+        error_detail=f"{attempt.error_detail}; the provider created no call"[:4000],
+        updated_at=timezone.now(),
+    ):
+        guards.give_back(attempt.line, attempt.phone, attempt.client_ip, attempt.created_at, client=False)
+    attempt.refresh_from_db(fields=["outcome", "provider_call_id", "status", "error_detail"])
+    return attempt.outcome
+
+
+def _save_failure(attempt: CallAttempt, detail: str, *, our_side: bool) -> None:
+    """Record that no call was placed, and give back the limits the request took.
+
+    ``our_side``: the call failed for a reason of ours (a bug, the queue down), not the
+    provider's, and the client's rate is given back too.
+    """
+    guards.give_back(attempt.line, attempt.phone, attempt.client_ip, attempt.created_at, client=our_side)
     attempt.outcome = CallAttempt.Outcome.ERROR
     attempt.error_detail = detail[:4000]
     try:

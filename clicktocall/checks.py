@@ -145,7 +145,7 @@ def check_limits(app_configs=None, **kwargs):
                 id="clicktocall.E102",
             )
         )
-    for name in ("COOLDOWN_SECONDS", "DAILY_CAP", "BLOCKLIST_CACHE_SECONDS"):
+    for name in ("COOLDOWN_SECONDS", "DAILY_CAP", "BLOCKLIST_CACHE_SECONDS", "REFUSED_RECORDS_PER_HOUR"):
         try:
             ok = getattr(conf, name) >= 0
         except (TypeError, ValueError):

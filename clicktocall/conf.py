@@ -36,13 +36,18 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_DAILY_CAP": 2000,
     "CLICKTOCALL_ALLOWED_COUNTRIES": [],
     "CLICKTOCALL_BLOCKLIST_CACHE_SECONDS": 300,
+    "CLICKTOCALL_REFUSED_RECORDS_PER_HOUR": 100,
     # Placement off the request path, and logs
     "CLICKTOCALL_PLACEMENT": "direct",
     "CLICKTOCALL_PLACEMENT_RETRIES": 4,
     "CLICKTOCALL_PLACEMENT_BACKOFF": 2.0,
-    "CLICKTOCALL_PROVIDER_CPS": 1.0,
     "CLICKTOCALL_MAX_QUEUE_WAIT": 120.0,
     "CLICKTOCALL_LOG_FULL_NUMBERS": False,
+    # The provider's rate: calls created per second, paced across all processes (0: no
+    # pacing); scheduled calls are spread out at it
+    "CLICKTOCALL_PROVIDER_CPS": 1,
+    # Targets
+    "CLICKTOCALL_US_DATA_MAX_AGE_DAYS": 180,
 }
 
 BACKEND_ALIASES = {
@@ -141,6 +146,11 @@ class Settings:
         return int(self._get("CLICKTOCALL_BLOCKLIST_CACHE_SECONDS"))
 
     @property
+    def REFUSED_RECORDS_PER_HOUR(self) -> int:
+        """Refused requests per client address and hour whose attempts keep their details."""
+        return int(self._get("CLICKTOCALL_REFUSED_RECORDS_PER_HOUR"))
+
+    @property
     def PLACEMENT(self) -> str:
         """``direct``: the request places the call; ``queued``: a task worker does."""
         return str(self._get("CLICKTOCALL_PLACEMENT") or "direct").strip().lower()
@@ -157,8 +167,12 @@ class Settings:
 
     @property
     def PROVIDER_CPS(self) -> float:
-        """Calls per second the provider account places (0: no pacing)."""
-        return max(0.0, float(self._get("CLICKTOCALL_PROVIDER_CPS") or 0))
+        """How many calls a second the provider account may create (Twilio's CPS, 1 by default); 0: no pacing."""
+        try:
+            value = float(self._get("CLICKTOCALL_PROVIDER_CPS"))
+        except (TypeError, ValueError):
+            return 1.0
+        return max(0.0, value)
 
     @property
     def MAX_QUEUE_WAIT(self) -> float:
@@ -168,6 +182,11 @@ class Settings:
     @property
     def LOG_FULL_NUMBERS(self) -> bool:
         return bool(self._get("CLICKTOCALL_LOG_FULL_NUMBERS"))
+
+    @property
+    def US_DATA_MAX_AGE_DAYS(self) -> int:
+        """How old (by its release date) the US Congress data may be before ``check`` warns."""
+        return int(self._get("CLICKTOCALL_US_DATA_MAX_AGE_DAYS"))
 
 
 conf = Settings()

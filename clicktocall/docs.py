@@ -27,7 +27,8 @@ PARAMETERS = [
     ("revmsghtml", "no", "An absolute http(s) URL to send a browser to after a form post. Its host must be the "
      "submitting page's, or listed on the line or in CLICKTOCALL_REDIRECT_HOSTS."),
     ("callback", "no", "A JSONP function name (letters, digits, _ and $, dotted; at most 128 characters)."),
-    ("anything else", "no", "Kept with the request as variables, e.g. zip, first_name, last_name."),
+    ("anything else", "no", "Kept with the request as variables, e.g. zip, first_name, last_name: at most 50, "
+     "values of at most 1,024 characters, 8 KiB in all with data's."),
 ]
 
 OUTCOMES = [

@@ -62,9 +62,20 @@ def widget_script_url(request: HttpRequest | None = None) -> str:
     return absolute(urljoin(PrefixNode.handle_simple("STATIC_URL"), WIDGET_SCRIPT), request)
 
 
-def snippets(campaign_line: str, request: HttpRequest | None = None, thanks_url: str = THANKS_PLACEHOLDER) -> Snippets:
-    """The plain form and the widget snippet for the line numbered ``campaign_line``."""
+def snippets(
+    campaign_line: str,
+    request: HttpRequest | None = None,
+    thanks_url: str = THANKS_PLACEHOLDER,
+    *,
+    by_location: bool = False,
+) -> Snippets:
+    """The plain form and the widget snippet for the line numbered ``campaign_line``.
+
+    ``by_location``: the line finds targets from the visitor's ZIP code, which the
+    snippets then ask for and explain.
+    """
     context = {
+        "by_location": by_location,
         "campaign_line": campaign_line,
         "endpoint": endpoint_url(request),
         "script_url": widget_script_url(request),

@@ -13,12 +13,18 @@ class ClickToCallError(Exception):
 
 
 class TelephonyError(ClickToCallError):
-    """The provider refused the call or could not be reached."""
+    """The provider refused the call or could not be reached.
 
-    def __init__(self, message: str, *, transient: bool = False, status: int | None = None):
+    ``ambiguous``: the request reached the provider, but its answer did not reach us (a
+    timeout after sending, a connection dropped while waiting): the call may exist.
+    ``transient``: trying again later may succeed.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False, status: int | None = None, ambiguous: bool = False):
         super().__init__(message)
         self.transient = transient
         self.status = status
+        self.ambiguous = ambiguous
 
 
 class WebhookSignatureError(SuspiciousOperation):

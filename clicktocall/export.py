@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 
 CHUNK_SIZE = 2000
@@ -55,14 +55,15 @@ def _plain(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _text(value: str | None) -> str:
+def spreadsheet_text(value: str | None) -> str:
+    """Text for a CSV cell that a spreadsheet will not run as a formula."""
     if not value:
         return ""
     return "'" + value if value[0] in FORMULA_START else value
 
 
 def _json_text(value: str | None) -> str:
-    return "" if value in (None, "{}", "[]", "null") else _text(value)
+    return "" if value in (None, "{}", "[]", "null") else spreadsheet_text(value)
 
 
 def _converters() -> list[Callable[[Any], Any]]:
@@ -78,7 +79,7 @@ def _converters() -> list[Callable[[Any], Any]]:
         elif path == "variables":
             converters.append(_json_text)
         elif path in UNTRUSTED:
-            converters.append(_text)
+            converters.append(spreadsheet_text)
         else:
             converters.append(_plain)
     return converters
@@ -124,6 +125,11 @@ def _encoded(pieces: Iterable[str]) -> Iterator[bytes]:
 def csv_response(queryset: QuerySet, filename: str) -> StreamingHttpResponse:
     """A streamed CSV download of ``queryset``'s attempts."""
     response = StreamingHttpResponse(_encoded(stream_csv(queryset)), content_type="text/csv; charset=utf-8")
+    return as_attachment(response, filename)
+
+
+def as_attachment(response: HttpResponseBase, filename: str) -> HttpResponseBase:
+    """``response`` as a download named ``filename`` (made safe), never cached."""
     safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
     response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
     response["Cache-Control"] = "no-store"

@@ -4,10 +4,14 @@ In order: the client's network on the blocklist, the rate per client network (an
 address for IPv4, a /64 for IPv6), the cooldown of one number on one line, the rate per
 number across all lines, and the line's daily cap; then the number's own blocklist
 entry, which the attempt's INSERT checks (``blocklist.mark_if_blocked``): a blocked
-number gives back what it took (``give_back``). The blocked networks are kept with the
-line (``lines``), and every rate, the cooldown and the daily cap are taken together in
-the limit store (``limits.take``: one script on Redis, the cache when it is Redis or
-Memcached, else the database). A refusal may query more.
+number gives back what it took. The blocked networks are kept with the line
+(``lines``), and every rate, the cooldown and the daily cap (and, queued, the request's
+turn in the queue) are taken together by the limit store (``limits.take``: one script
+on Redis; the store is the cache when it is Redis or Memcached, else the database).
+
+A request whose call does not happen gives back what it took (``give_back()``), and the
+refused requests of one address keep their details only up to an hourly share
+(``keeps_details()``).
 
 Also here: which destinations a line may call (``destination_problem()``), the guard
 against toll fraud.
@@ -16,8 +20,8 @@ against toll fraud.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
@@ -90,71 +94,105 @@ def daily_cap(line: CampaignLine) -> int:
     return line.daily_cap if line.daily_cap is not None else conf.DAILY_CAP
 
 
-def release_cooldown(line: CampaignLine, phone: str) -> None:
-    """End the cooldown of ``phone`` on ``line``: the provider placed no call, a retry is fair."""
+def give_back(line: CampaignLine, phone: str, client_ip: str | None, at: datetime, *, client: bool = True) -> None:
+    """Give back what an accepted request taken at ``at`` spent: its call did not happen.
+
+    The cooldown ends, and the request no longer counts against the number's rate and
+    the line's daily cap; with ``client``, nor against the client address's rate. The
+    cache being down must not hide the failure that led here: errors are logged.
+    """
+    now = at.timestamp()
+    counters = limits.window_keys("phone", phone, _rates(conf.PHONE_RATE), now)
+    if daily_cap(line) > 0:
+        counters.append(limits.today_key("line", line.pk, at))
+    if client:
+        counters += limits.window_keys("ip", client_key(client_ip), _rates(conf.IP_RATE), now)
     try:
         limits.release(limits.key("cooldown", line.pk, phone))
-    except Exception:  # the cache being down must not hide the provider's failure
-        logger.exception("could not release the cooldown of line %s", line.pk)
+        limits.give_back(counters)
+    except Exception:
+        logger.exception("could not give back the limits taken for line %s", line.pk)
 
 
-def _steps(line: CampaignLine, phone: str, ip: str | None, now: float) -> tuple[list[limits.Step], list[str]]:
+def keeps_details(client_ip: str | None) -> bool:
+    """Whether a refused request from ``client_ip`` may store its details: the first
+    ``CLICKTOCALL_REFUSED_RECORDS_PER_HOUR`` of an address in an hour may, later ones store
+    a minimal record. With the cache down, records are minimal."""
+    per_hour = conf.REFUSED_RECORDS_PER_HOUR
+    if per_hour <= 0:
+        return False
+    try:
+        return limits.hit("refused", client_key(client_ip), [limits.Rate(per_hour, 3600)]) is None
+    except Exception as exc:
+        logger.warning("could not count the refused requests of an address: %s", exc.__class__.__name__)
+        return False
+
+
+def client_key(ip: str | None) -> str:
+    """What the limits count a client as: its network (an IPv6 /64). Requests whose address
+    is unknown (a misconfigured proxy) share one allowance."""
+    return clients.client_key(ip) or "unknown"
+
+
+def _rates(text: str) -> list[limits.Rate]:
+    try:
+        return limits.parse_rates(text)
+    except ValueError:  # reported by the system checks
+        return []
+
+
+def _steps(line: CampaignLine, phone: str, ip: str | None, at: datetime) -> tuple[list[limits.Step], list[str]]:
     """What one request takes, in order, and why each step would refuse it."""
-    ip_rates, phone_rates = limits.parse_rates(conf.IP_RATE), limits.parse_rates(conf.PHONE_RATE)
+    now = at.timestamp()
     cooldown, cap = cooldown_seconds(line), daily_cap(line)
-    details: list[str] = []
     steps: list[limits.Step] = []
-    # A client is its network (an IPv6 /64); requests whose address is unknown (a
-    # misconfigured proxy) share one allowance.
-    for step in limits.rate_steps("ip", clients.client_key(ip) or "unknown", ip_rates, now):
+    details: list[str] = []
+    for step in limits.rate_steps("ip", client_key(ip), _rates(conf.IP_RATE), now):
         steps.append(step)
         details.append(f"rate limit: client address ({conf.IP_RATE})")
     if cooldown > 0:
         steps.append(limits.Hold(limits.key("cooldown", line.pk, phone), cooldown))
         details.append(f"cooldown: the number asked this line within {cooldown} s")
-    for step in limits.rate_steps("phone", phone, phone_rates, now):
+    for step in limits.rate_steps("phone", phone, _rates(conf.PHONE_RATE), now):
         steps.append(step)
         details.append(f"rate limit: the number across lines ({conf.PHONE_RATE})")
     if cap > 0:
-        steps.append(limits.cap_step("line", line.pk, cap))
+        steps.append(limits.cap_step("line", line.pk, cap, at))
         details.append(f"daily cap: the line placed its {cap} calls today")
     return steps, details
 
 
-def give_back(line: CampaignLine, phone: str, ip: str | None) -> None:
-    """Give back everything an accepted request took: its call will not happen (its number is blocked)."""
-    try:
-        limits.undo(_steps(line, phone, ip, time.time())[0])
-    except Exception:  # the cache being down must not hide why the call did not happen
-        logger.exception("could not give back the limits taken for line %s", line.pk)
-
-
-def refusal(line: CampaignLine, params: Any, meta: Any, turn: limits.Turn | None = None) -> Refusal | None:
+def refusal(
+    line: CampaignLine, params: Any, meta: Any, at: datetime, turn: limits.Turn | None = None
+) -> Refusal | None:
     """The first limit the request runs into, or None when the call may be placed.
 
-    With ``turn``, the request also takes its turn in the queue's pace, together with its
-    limits; when the turn is too far away the request is refused as busy and gives back
-    everything it took.
+    The limits are taken at the time ``at``, together (``limits.take``). With ``turn``,
+    the request also takes its turn in the queue's pace; when the turn is too far away
+    the request is refused as busy and gives back everything it took. When the store
+    that keeps the limits cannot be reached, the request is refused (``error``) with
+    nothing taken: no call is placed without its limits.
     """
     from .calls import Outcome
     from .models import CallAttempt
 
-    blocked, throttled = CallAttempt.Outcome.BLOCKED, CallAttempt.Outcome.THROTTLED
-    phone, ip = params.phone, meta.client_ip
-
-    entry = blocklist.network_entry(ip, getattr(line, "blocked_networks", None))  # kept with the line
-    if entry is not None:
-        blocklist.record_hit(entry)
-        return Refusal(Outcome.ERROR, blocked, f"blocklist: the address {ip} is blocked")
-
-    steps, details = _steps(line, phone, ip, time.time())
-    if turn is not None:
-        steps.append(turn)
-    refused = limits.take(steps)
+    ip = meta.client_ip
+    try:
+        entry = blocklist.network_entry(ip, getattr(line, "blocked_networks", None))  # kept with the line
+        if entry is not None:
+            blocklist.record_hit(entry)
+            return Refusal(Outcome.ERROR, CallAttempt.Outcome.BLOCKED, f"blocklist: the address {ip} is blocked")
+        steps, details = _steps(line, params.phone, ip, at)
+        if turn is not None:
+            steps.append(turn)
+        refused = limits.take(steps)
+    except Exception as exc:
+        logger.exception("line %s: the limits could not be applied", line.pk)
+        return Refusal(Outcome.ERROR, CallAttempt.Outcome.ERROR, f"limits unavailable: {exc.__class__.__name__}")
     if refused is None:
         return None
     index, wait = refused
     if index == len(details):  # the turn
         detail = f"busy: the calls ahead take over {turn.longest:g} s at {conf.PROVIDER_CPS:g} a second"
         return Refusal(Outcome.ERROR, CallAttempt.Outcome.BUSY, detail, wait)
-    return Refusal(Outcome.THROTTLED, throttled, details[index], wait)
+    return Refusal(Outcome.THROTTLED, CallAttempt.Outcome.THROTTLED, details[index], wait)

@@ -2,8 +2,9 @@
 
 Django parses ``Content-Type`` while it builds the request object, before any middleware
 or view runs. A header it cannot parse (longer than 10,000 characters, an RFC 2231
-parameter with an unknown charset, a NUL byte in the charset) raises there, and the
-server answers 500 with no chance for ``/outgoing`` to answer its contract.
+parameter with an unknown charset, a NUL byte in the charset, a charset naming a codec
+that is not a text encoding such as ``rot13``, ``hex`` or ``uu_codec``) raises there, and
+the server answers 500 with no chance for ``/outgoing`` to answer its contract.
 
 ``ContentTypeGuard`` (WSGI) and ``ASGIContentTypeGuard`` (ASGI) wrap the project's
 application and replace such a header with ``INVALID_CONTENT_TYPE``, a media type no
@@ -29,7 +30,9 @@ def parsable(value: str) -> bool:
     try:
         _, params = parse_header_parameters(value)
         if "charset" in params:
-            codecs.lookup(params["charset"])
+            # A bytes-to-bytes or text-to-text codec: Django takes it as the request's encoding,
+            # then fails to decode the query string with it.
+            return codecs.lookup(params["charset"])._is_text_encoding
     except LookupError:
         return True  # an unknown plain charset: Django ignores it
     except (ValueError, TypeError):

@@ -11,12 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
 from . import denormalized, signals
-from .models import CallAttempt, CallLeg, Target
+from .models import CallAttempt, CallLeg
+from .targets import ResolvedTarget
+
+if TYPE_CHECKING:
+    from .callflow import CallFlow
 
 logger = logging.getLogger("clicktocall.lifecycle")
 
@@ -117,14 +122,37 @@ def advance(
     return changed
 
 
-def start_leg(attempt: CallAttempt, position: int, target: Target) -> CallLeg:
-    """The leg that dials ``target`` (created once per position, however often asked)."""
+def start_leg(attempt: CallAttempt, position: int, target: ResolvedTarget, office: int = 0) -> CallLeg:
+    """The leg that dials ``target`` at its office ``office`` (created once per position, however often asked)."""
+    number = target.offices[min(office, len(target.offices) - 1)]
     leg, _ = CallLeg.objects.get_or_create(
         attempt=attempt,
         position=position,
-        defaults={"target": target, "target_name": target.name[:255], "target_number": target.phone_number},
+        defaults={
+            "target_id": target.target_id,
+            "target_name": target.name[:255],
+            "target_number": number.phone_number,
+            "member_id": target.member_id,
+            "office_id": number.office_id if target.member_id else "",
+        },
     )
     return leg
+
+
+def start_legs(attempt: CallAttempt, leg: int, flow: CallFlow, position: int, office: int = 0) -> None:
+    """Start the leg numbered ``leg`` to the first target from ``position`` whose office is open, after
+    recording a leg of its own for each closed one the call passes over (as ``CallFlow`` does)."""
+    if office == 0:
+        position, skipped = flow.open_from(position)
+        now = timezone.now()
+        for target in skipped:
+            closed = start_leg(attempt, leg, target)
+            if closed.status == CallLeg.Status.DIALING:
+                closed.status, closed.ended_at = CallLeg.Status.CLOSED, now
+                closed.save(update_fields=["status", "ended_at"])
+            leg += 1
+    if position < len(flow.targets):
+        start_leg(attempt, leg, flow.targets[position], office)
 
 
 def end_leg(

@@ -86,6 +86,16 @@ def _retry_after(seconds: float) -> int:
     return max(1, math.ceil(seconds))
 
 
+def window_keys(kind: str, subject: object, rates: list[Rate], now: float) -> list[str]:
+    """The counters of ``subject``'s windows of ``rates`` at the time ``now``."""
+    return [key(kind, subject, rate, int(now // rate.seconds)) for rate in rates]
+
+
+def today_key(kind: str, subject: object, now: datetime | None = None) -> str:
+    """The counter of ``subject``'s day (the site's time zone) at the time ``now``."""
+    return key(kind, subject, timezone.localdate(now).isoformat())
+
+
 def seconds_until_tomorrow(now: datetime | None = None) -> int:
     """Seconds until the next midnight in the site's time zone."""
     now = timezone.localtime(now)
@@ -183,18 +193,17 @@ GIVE_BACK = "if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call(
 
 def rate_steps(kind: str, subject: object, rates: list[Rate], now: float) -> list[Count]:
     """The counts of one request of ``subject`` against ``rates`` (fixed windows), as ``hit`` counts them."""
-    steps = []
-    for rate in rates:
-        window = int(now // rate.seconds)
-        retry = _retry_after((window + 1) * rate.seconds - now)
-        steps.append(Count(key(kind, subject, rate, window), rate.count, rate.seconds + 1, retry))
-    return steps
+    names = window_keys(kind, subject, rates, now)
+    return [
+        Count(name, rate.count, rate.seconds + 1, _retry_after((int(now // rate.seconds) + 1) * rate.seconds - now))
+        for name, rate in zip(names, rates, strict=True)
+    ]
 
 
-def cap_step(kind: str, subject: object, cap: int) -> Count:
+def cap_step(kind: str, subject: object, cap: int, at: datetime | None = None) -> Count:
     """The count of one request of ``subject`` against a daily ``cap``, as ``count_today`` counts it."""
-    left = seconds_until_tomorrow()
-    return Count(key(kind, subject, timezone.localdate().isoformat()), cap, left + 60, left, only_within=True)
+    left = seconds_until_tomorrow(at)
+    return Count(today_key(kind, subject, at), cap, left + 60, left, only_within=True)
 
 
 class LimitStore:
@@ -222,31 +231,36 @@ class LimitStore:
         """End a cooldown taken by this request (a later limit refused it, or no call was placed)."""
         self._delete(name)
 
-    def hit(self, kind: str, subject: object, rates: list[Rate]) -> int | None:
-        """Count one request of ``subject`` against ``rates`` (fixed windows).
+    def hit(self, kind: str, subject: object, rates: list[Rate], now: float | None = None) -> int | None:
+        """Count one request of ``subject`` against ``rates`` (fixed windows) at the time ``now``.
 
         Returns None when every rate allows it, else the seconds until the window of the
         first exceeded rate ends (the ``Retry-After``).
         """
-        now = time.time()
-        for rate in rates:
-            window = int(now // rate.seconds)
-            end = (window + 1) * rate.seconds
-            if self._incr(key(kind, subject, rate, window), end + 1, now) > rate.count:
+        now = time.time() if now is None else now
+        for rate, name in zip(rates, window_keys(kind, subject, rates, now), strict=True):
+            end = (int(now // rate.seconds) + 1) * rate.seconds
+            if self._incr(name, end + 1, now) > rate.count:
                 return _retry_after(end - now)
         return None
 
-    def count_today(self, kind: str, subject: object, cap: int) -> int | None:
-        """Count one request of ``subject`` against a daily ``cap`` (0: no cap).
+    def give_back(self, names: list[str]) -> None:
+        """Take one count off each of the counters ``names``: a request that did not happen."""
+        for name in names:
+            self._decr(name)
+
+    def count_today(self, kind: str, subject: object, cap: int, at: datetime | None = None) -> int | None:
+        """Count one request of ``subject`` against a daily ``cap`` (0: no cap) at the time ``at``.
 
         Returns None while within the cap, else the seconds until midnight; a refused
         request does not count.
         """
         if cap <= 0:
             return None
-        left = seconds_until_tomorrow()
-        now = time.time()
-        name = key(kind, subject, timezone.localdate().isoformat())
+        at = at or timezone.now()
+        left = seconds_until_tomorrow(at)
+        now = at.timestamp()
+        name = today_key(kind, subject, at)
         if self._incr(name, now + left + 60, now) > cap:
             self._decr(name)  # only what was let through counts towards the cap
             return left
@@ -257,37 +271,41 @@ class LimitStore:
         the step that refused, its retry-after).
 
         A refused request keeps what the rates before the refusing step counted, holds no
-        cooldown, and counts nothing after it (nor against a daily cap). Here the steps are
-        taken one by one; a store may take them all at once.
+        cooldown, and counts nothing after it (nor against a daily cap); refused at a turn,
+        it gives back its counts too. Here the steps are taken one by one (and given back
+        when one fails); a store may take them all at once.
         """
         now = time.time()
-        held: list[str] = []
+        held: list[Step] = []
         counted: list[Step] = []
-        for index, step in enumerate(steps):
-            if isinstance(step, Turn):
-                from . import pacing
+        try:
+            for index, step in enumerate(steps):
+                if isinstance(step, Turn):
+                    from . import pacing
 
-                turn = pacing.take_turn(step.name, None if step.longest < 0 else step.longest)
-                if turn.taken:
-                    continue
-                self.undo(counted)
-                refused = turn.retry_after(step.longest)
-            elif isinstance(step, Hold):
-                wait = self.take_cooldown(step.name, step.seconds)
-                if wait is None:
-                    held.append(step.name)
-                    continue
-                refused = wait
-            else:
-                if self._incr(step.name, now + step.timeout, now) <= step.limit:
-                    counted.append(step)
-                    continue
-                if step.only_within:
-                    self._decr(step.name)
-                refused = step.retry_after
-            for name in held:
-                self._delete(name)
-            return index, refused
+                    turn = pacing.take_turn(step.name, None if step.longest < 0 else step.longest)
+                    if turn.taken:
+                        continue
+                    self.undo(counted)
+                    refused = turn.retry_after(step.longest)
+                elif isinstance(step, Hold):
+                    wait = self.take_cooldown(step.name, step.seconds)
+                    if wait is None:
+                        held.append(step)
+                        continue
+                    refused = wait
+                else:
+                    if self._incr(step.name, now + step.timeout, now) <= step.limit:
+                        counted.append(step)
+                        continue
+                    if step.only_within:
+                        self._decr(step.name)
+                    refused = step.retry_after
+                self.undo(held)
+                return index, refused
+        except Exception:
+            self.undo(held + counted)
+            raise
         return None
 
     def undo(self, steps: list[Step]) -> None:
@@ -481,12 +499,16 @@ def release(name: str) -> None:
     store().release(name)
 
 
-def hit(kind: str, subject: object, rates: list[Rate]) -> int | None:
-    return store().hit(kind, subject, rates)
+def hit(kind: str, subject: object, rates: list[Rate], now: float | None = None) -> int | None:
+    return store().hit(kind, subject, rates, now)
 
 
-def count_today(kind: str, subject: object, cap: int) -> int | None:
-    return store().count_today(kind, subject, cap)
+def count_today(kind: str, subject: object, cap: int, at: datetime | None = None) -> int | None:
+    return store().count_today(kind, subject, cap, at)
+
+
+def give_back(names: list[str]) -> None:
+    store().give_back(names)
 
 
 def take(steps: list[Step]) -> tuple[int, int] | None:

@@ -19,6 +19,7 @@ serve requests.
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 import time
 import uuid
@@ -33,6 +34,7 @@ from .conf import conf
 from .models import BlockEntry, CampaignLine, Target
 
 VERSION_KEY = "clicktocall:lines:version"
+logger = logging.getLogger("clicktocall.lines")
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,18 @@ def _read(version: str) -> Kept:
 
 
 def kept() -> Kept:
-    """What this process keeps, read again when its version changed (or it is too old)."""
+    """What this process keeps, read again when its version changed (or it is too old).
+
+    When the cache cannot be reached, the lines are read from the database for this
+    request alone: the request is found, recorded and refused by the limits, which need
+    the cache too.
+    """
     global _kept
-    version = _version()  # read before the rest: a change committed meanwhile is seen next time
+    try:
+        version = _version()  # read before the rest: a change committed meanwhile is seen next time
+    except Exception as exc:
+        logger.warning("the version of the kept lines could not be read: %s", exc.__class__.__name__)
+        return _read("")
     current = _kept
     if current is None or current.version != version or _too_old(current):
         with _lock:
@@ -101,7 +112,10 @@ def find(e164: str) -> CampaignLine | None:
 
 
 def _new_version() -> None:
-    limits.cache().set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    try:
+        limits.cache().set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:  # the edit stands; other processes read it within BLOCKLIST_CACHE_SECONDS
+        logger.exception("could not announce a change of the lines")
 
 
 def changed(**kwargs: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import secrets
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import phone
 from .hosts import allowed_host_problem, ascii_host, is_allowed, lowered
+from .hours.fields import WeekdaysField, validate_dates, validate_time_zone
 
 
 def new_token() -> str:
@@ -121,6 +123,121 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         help_text=_("Two-letter country codes, comma-separated. Empty: the line's own country."),
     )
 
+    # Targets: where they come from (see clicktocall.targets)
+    class TargetSource(models.TextChoices):
+        CUSTOM = "custom", _("The line's own targets")
+        US_CONGRESS = "us-congress", _("The caller's members of the US Congress (from their ZIP code)")
+
+    class Chambers(models.TextChoices):
+        BOTH = "both", _("Senate and House")
+        SENATE = "senate", _("Senate only")
+        HOUSE = "house", _("House only")
+
+    class ChamberOrder(models.TextChoices):
+        SENATE_FIRST = "senate-first", _("Senate first")
+        HOUSE_FIRST = "house-first", _("House first")
+
+    class CustomTargets(models.TextChoices):
+        NONE = "none", _("Not called")
+        BEFORE = "before", _("Before the members")
+        AFTER = "after", _("After the members")
+        FALLBACK = "fallback", _("Only when no member is found")
+
+    class SplitZip(models.TextChoices):
+        ALL = "all", _("Call every member who may represent it")
+        SINGLE = "single", _("Only when the ZIP code is in one district (else the fallback)")
+
+    class Office(models.TextChoices):
+        DC = "dc", _("The Washington, DC office")
+        DISTRICT = "district", _("The nearest district office")
+
+    class CallerId(models.TextChoices):
+        LINE = "line", _("The campaign line's number")
+        CALLER = "caller", _("The caller's own number")
+
+    target_source = models.CharField(
+        _("targets from"), max_length=16, choices=TargetSource.choices, default=TargetSource.CUSTOM
+    )
+    congress_chambers = models.CharField(_("chambers"), max_length=8, choices=Chambers.choices, default=Chambers.BOTH)
+    congress_order = models.CharField(
+        _("order"), max_length=16, choices=ChamberOrder.choices, default=ChamberOrder.SENATE_FIRST
+    )
+    congress_shuffle = models.BooleanField(
+        _("shuffle within a chamber"),
+        default=False,
+        help_text=_("Each call takes the members of a chamber in its own order (senior senator first otherwise)."),
+    )
+    congress_max = models.PositiveSmallIntegerField(
+        _("at most"), null=True, blank=True, help_text=_("Most members called. Empty: all of them.")
+    )
+    congress_custom = models.CharField(
+        _("the line's own targets"), max_length=8, choices=CustomTargets.choices, default=CustomTargets.NONE
+    )
+    congress_split = models.CharField(
+        _("a ZIP code in several districts"), max_length=8, choices=SplitZip.choices, default=SplitZip.ALL
+    )
+    congress_office = models.CharField(_("office dialed"), max_length=8, choices=Office.choices, default=Office.DC)
+    congress_office_fallback = models.BooleanField(
+        _("try the member's next office"),
+        default=False,
+        help_text=_("When an office is busy or does not answer, dial another office of the same member first."),
+    )
+    caller_id = models.CharField(
+        _("number shown to targets"), max_length=8, choices=CallerId.choices, default=CallerId.LINE
+    )
+
+    # Office hours (see clicktocall.hours)
+    class OutsideHours(models.TextChoices):
+        CALL_NOW = "call-now", _("Call now anyway")
+        CALL_BACK = "call-back", _("Call back when the offices open")
+        REFUSE = "refuse", _("Refuse the request")
+
+    hours_enabled = models.BooleanField(
+        _("keep office hours"),
+        default=False,
+        help_text=_("Off: calls are placed at any time and every target is dialed."),
+    )
+    hours_days = WeekdaysField(_("open on"), default="12345", blank=True)
+    hours_opens = models.TimeField(_("opens at"), default=datetime.time(9))
+    hours_closes = models.TimeField(_("closes at"), default=datetime.time(17))
+    hours_time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_(
+            "E.g. America/Chicago. Empty: each target's own (Washington's for the DC offices of Congress, "
+            "the office's own for district offices)."
+        ),
+    )
+    hours_us_holidays = models.BooleanField(_("closed on US federal holidays"), default=True)
+    hours_closed_dates = models.TextField(
+        _("other closed dates"),
+        blank=True,
+        validators=[validate_dates],
+        help_text=_("One date per line, YYYY-MM-DD, a note may follow (e.g. 2026-12-24 Christmas Eve)."),
+    )
+    hours_open_dates = models.TextField(
+        _("open after all on"),
+        blank=True,
+        validators=[validate_dates],
+        help_text=_("Holidays on which the offices open all the same, one date per line."),
+    )
+    outside_hours = models.CharField(
+        _("a request outside the hours"),
+        max_length=16,
+        choices=OutsideHours.choices,
+        default=OutsideHours.CALL_BACK,
+    )
+    reminder_count = models.PositiveSmallIntegerField(
+        _("reminders"),
+        default=0,
+        help_text=_(
+            "After the last target the caller may press 2 to be called again at the same time on the next "
+            "weekday, this many times (pressing 9 on any of those calls stops them). 0: not offered."
+        ),
+    )
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -134,8 +251,10 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         return f"{self.name} ({label})" if self.name else label
 
     def clean(self) -> None:
-        """Redirect hosts are stored one per line; each must be a host name."""
+        """Redirect hosts are stored one per line; each must be a host name. Hours kept need a day."""
         super().clean()
+        if self.hours_enabled and not self.hours_days:
+            raise ValidationError({"hours_days": _("Tick the days the offices open, or stop keeping office hours.")})
         hosts = split_hosts(self.redirect_hosts)
         problems = [problem for problem in map(allowed_host_problem, hosts) if problem]
         if problems:
@@ -164,6 +283,10 @@ class CallAttempt(models.Model):
         BUSY = "busy", _("Refused: busy")
         EXPIRED = "expired", _("Not placed: waited too long")
         ERROR = "error", _("Failed: provider or system error")
+        UNKNOWN = "unknown", _("Unknown: the provider's answer did not arrive")
+        SCHEDULED = "scheduled", _("Scheduled")
+        OUTSIDE_HOURS = "outside-hours", _("Refused: outside hours")
+        CANCELED = "canceled", _("Scheduled, then cancelled")
 
     class Status(models.TextChoices):
         NONE = "", _("—")
@@ -189,7 +312,7 @@ class CallAttempt(models.Model):
         _("submitted parameters"),
         default=dict,
         blank=True,
-        help_text=_("The raw parameters as received, kept when a request is refused."),
+        help_text=_("The raw values of the parameters not kept elsewhere on the attempt (bounded)."),
     )
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
@@ -218,6 +341,10 @@ class CallAttempt(models.Model):
         db_default=0,
         editable=False,
         help_text=_("How many of its target legs connected."),
+    )
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True, editable=False)
+    reminder = models.PositiveSmallIntegerField(
+        _("reminder"), default=0, editable=False, help_text=_("0: asked for on a page; n: the n-th reminder.")
     )
 
     class Meta:
@@ -257,6 +384,16 @@ class Target(NormalizedPhoneNumber, models.Model):
         help_text=_("Sent after the target answers, e.g. wwww123#."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("The office's time zone, e.g. America/Denver. Empty: the line's."),
+    )
+    hours_days = WeekdaysField(_("open on"), blank=True, help_text=_("None ticked: the line's days."))
+    hours_opens = models.TimeField(_("opens at"), null=True, blank=True, help_text=_("Empty: the line's."))
+    hours_closes = models.TimeField(_("closes at"), null=True, blank=True, help_text=_("Empty: the line's."))
 
     class Meta:
         ordering = ["line", "position", "pk"]
@@ -278,6 +415,7 @@ class CallLeg(models.Model):
         FAILED = "failed", _("Failed")
         CANCELED = "canceled", _("Canceled")
         SKIPPED = "skipped", _("Skipped by caller")
+        CLOSED = "closed", _("Skipped: office closed")
 
     attempt = models.ForeignKey(CallAttempt, on_delete=models.CASCADE, related_name="legs", verbose_name=_("attempt"))
     target = models.ForeignKey(
@@ -286,6 +424,8 @@ class CallLeg(models.Model):
     position = models.PositiveIntegerField(_("position"), default=0)
     target_name = models.CharField(_("target name"), max_length=255, blank=True)
     target_number = models.CharField(_("target number"), max_length=16, blank=True)
+    member_id = models.CharField(_("member (bioguide id)"), max_length=16, blank=True, db_index=True)
+    office_id = models.CharField(_("office"), max_length=96, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DIALING)
     provider_call_id = models.CharField(_("provider call id"), max_length=64, blank=True)
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
@@ -389,3 +529,7 @@ class LimitCounter(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# The tables of the US Congress target source belong to this app.
+from .targets.us_congress.models import CongressDataset, CongressMember, CongressOffice, ZipDistrict  # noqa: E402, F401

@@ -10,10 +10,11 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
    a redelivery, two workers) never places a second call for one attempt;
 2. checks again that the line is on and the number not blocked (staff may have switched
    the line off, or the person opted out, while the call waited): if not, the attempt is
-   recorded ``inactive`` or ``blocked`` and no call is placed;
+   recorded ``inactive`` or ``blocked``, no call is placed and its limits are given back;
 3. waits for the provider's turn (``pacing``: calls spaced to ``CLICKTOCALL_PROVIDER_CPS``
    across every worker); a call that has waited longer than ``CLICKTOCALL_MAX_QUEUE_WAIT``
-   since its request is not placed but recorded ``expired``;
+   since its request (a call-back: since it was due) is not placed but recorded
+   ``expired``, and its limits are given back;
 4. asks the telephony backend to place the call;
 5. on a transient provider error (``TelephonyError.transient``), hands the attempt back
    (``queued``) and enqueues a retry after a backoff that doubles each time
@@ -21,9 +22,21 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
    ``CLICKTOCALL_PLACEMENT_RETRIES`` retries); after the last one, or on a permanent
    error, the attempt's outcome is ``error`` with the provider's answer as its detail.
 
+A failure after the request reached the provider (a read timeout, a connection dropped
+while waiting for its answer: ``TelephonyError.ambiguous``) is never retried: the call
+may exist, and a second try could ring the person twice. The attempt is recorded
+``unknown`` and its limits stay spent; the call's status callback settles it as placed.
+
+Scheduled calls (a call-back outside office hours, a reminder; see ``clicktocall.hours``)
+are recorded ``scheduled`` and their task runs at the instant they are due; the worker
+claims them the same way, also checks the line's daily cap of the day they are placed,
+and moves one it runs late (the worker was down) to the next opening when the offices
+have closed or it is night for the caller meanwhile. After a reminder is placed, the next
+one is scheduled, up to the line's count.
+
 A retry finds the call already placed when the provider reported it (its status
-callback sets the attempt's status) after a failure that only looked transient, such as
-a timeout; it then records the attempt as placed instead of calling again. A worker
+callback sets the attempt's status) after a failure that only looked transient; it
+then records the attempt as placed instead of calling again. A worker
 that dies between the claim and the provider's answer leaves the attempt ``pending``:
 it is not retried, since the provider may already have placed the call.
 """
@@ -38,9 +51,10 @@ from django.db import router, transaction
 from django.tasks import task
 from django.utils import timezone
 
-from . import blocklist, guards, logs, pacing
+from . import blocklist, guards, limits, logs, pacing
 from .conf import conf
 from .exceptions import TelephonyError
+from .hours import callbacks
 from .models import CallAttempt
 
 logger = logging.getLogger("clicktocall.placement")
@@ -53,12 +67,28 @@ def backoff(try_number: int) -> float:
     return min(MAX_DELAY, conf.PLACEMENT_BACKOFF * (2 ** max(0, try_number - 1)))
 
 
+WAITING = (CallAttempt.Outcome.QUEUED, CallAttempt.Outcome.SCHEDULED)
+
+
 def claim(attempt_id: int) -> bool:
-    """Take a queued attempt for placement; True for exactly one caller per queued attempt."""
-    updated = CallAttempt.objects.filter(pk=attempt_id, outcome=CallAttempt.Outcome.QUEUED).update(
+    """Take a queued or scheduled attempt for placement; True for exactly one caller per attempt."""
+    updated = CallAttempt.objects.filter(pk=attempt_id, outcome__in=WAITING).update(
         outcome=CallAttempt.Outcome.PENDING, updated_at=timezone.now()
     )
     return updated == 1
+
+
+def enqueue_at(attempt: CallAttempt, when) -> bool:
+    """Queue a scheduled attempt's placement to run at ``when``; False (recorded as a failure) when it cannot be."""
+    from .calls import _save_failure
+
+    try:
+        place_attempt.using(run_after=when).enqueue(attempt.pk)
+    except Exception as exc:  # the queue is down, or its backend cannot defer tasks
+        logger.exception("attempt %s: could not schedule the placement", attempt.pk)
+        _save_failure(attempt, f"could not schedule the placement: {exc.__class__.__name__}: {exc}", our_side=True)
+        return False
+    return True
 
 
 def _stored_with_attempts(backend) -> bool:
@@ -100,7 +130,7 @@ def record_and_enqueue(attempt: CallAttempt):
             attempt.pk, attempt._state.adding = None, True  # rolled back with its task: record it again
         if attempt.pk is None:
             attempt.save()
-        _save_failure(attempt, f"could not queue the placement: {exc.__class__.__name__}: {exc}")
+        _save_failure(attempt, f"could not queue the placement: {exc.__class__.__name__}: {exc}", our_side=True)
         return Result(Outcome.ERROR, attempt.line, attempt)
     return Result(Outcome.PLACED, attempt.line, attempt)
 
@@ -114,6 +144,9 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         logger.info("attempt %s: not queued any more, nothing to place", attempt_id)
         return "skipped"
     attempt = CallAttempt.objects.select_related("line").get(pk=attempt_id)
+    later = callbacks.not_due(attempt, timezone.now())
+    if later is not None:  # the worker ran late: wait for the next opening, by day for the visitor
+        return _reschedule(attempt, later)
     if attempt.provider_call_id or attempt.status:
         # The provider reported this call (its status callback) after a failure that looked
         # transient, e.g. a timeout: the call exists, and a retry would ring the person twice.
@@ -126,6 +159,7 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         return "already placed"
     refused = _refused_meanwhile(attempt)
     if refused is not None:
+        guards.give_back(attempt.line, attempt.phone, attempt.client_ip, attempt.created_at)  # no call
         outcome, detail = refused
         CallAttempt.objects.filter(pk=attempt_id, outcome=CallAttempt.Outcome.PENDING).update(
             outcome=outcome, error_detail=detail, updated_at=timezone.now()
@@ -134,7 +168,7 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         logs.log_placement(attempt, tries=try_number - 1, detail=detail)
         return str(outcome)
     if _expired(attempt, try_number):
-        return str(CallAttempt.Outcome.EXPIRED)
+        return _after(attempt)
 
     def on_its_turn() -> bool:
         pacing.wait_for_turn(pacing.PROVIDER)  # the provider's pace, shared by every worker
@@ -143,18 +177,34 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
     last_try = try_number > conf.PLACEMENT_RETRIES
     try:
         if place(attempt, raise_transient=not last_try, before_send=on_its_turn) is None:
-            return str(CallAttempt.Outcome.EXPIRED)
+            return _after(attempt)
     except TelephonyError as exc:
         return _retry_later(attempt, try_number, exc)
     attempt.refresh_from_db(fields=["outcome", "provider_call_id", "error_detail"])
     logs.log_placement(attempt, tries=try_number)
+    return _after(attempt)
+
+
+def _after(attempt: CallAttempt) -> str:
+    """What a placement ends with; a recurring reminder gets its next weekday's call."""
+    if attempt.reminder and attempt.outcome in (CallAttempt.Outcome.PLACED, CallAttempt.Outcome.EXPIRED):
+        callbacks.remind(attempt)  # a recurring reminder: the next weekday's call
     return str(attempt.outcome)
+
+
+def _reschedule(attempt: CallAttempt, when) -> str:
+    CallAttempt.objects.filter(pk=attempt.pk, outcome=CallAttempt.Outcome.PENDING).update(
+        outcome=CallAttempt.Outcome.SCHEDULED, scheduled_for=when, updated_at=timezone.now()
+    )
+    logger.info("attempt %s: run late, outside the hours; moved to %s", attempt.pk, when.isoformat())
+    enqueue_at(attempt, when)
+    return "rescheduled"
 
 
 def _expired(attempt: CallAttempt, try_number: int) -> bool:
     """Whether the call waited longer than ``CLICKTOCALL_MAX_QUEUE_WAIT``; if so it is recorded ``expired``."""
     longest = pacing.max_wait()
-    waited = (timezone.now() - attempt.created_at).total_seconds()
+    waited = (timezone.now() - (attempt.scheduled_for or attempt.created_at)).total_seconds()
     if longest is None or waited <= longest:
         return False
     detail = f"not placed: waited {waited:.0f} s in the queue (most {longest:g} s)"
@@ -162,7 +212,7 @@ def _expired(attempt: CallAttempt, try_number: int) -> bool:
         outcome=CallAttempt.Outcome.EXPIRED, error_detail=detail, updated_at=timezone.now()
     )
     attempt.refresh_from_db(fields=["outcome", "error_detail"])
-    guards.release_cooldown(attempt.line, attempt.phone)  # no call: the person may ask again
+    guards.give_back(attempt.line, attempt.phone, attempt.client_ip, attempt.created_at)  # no call
     logs.log_placement(attempt, tries=try_number - 1, detail=detail)
     return True
 
@@ -176,6 +226,10 @@ def _refused_meanwhile(attempt: CallAttempt) -> tuple[str, str] | None:
     if entry is not None:
         blocklist.record_hit(entry)
         return CallAttempt.Outcome.BLOCKED, "blocklist: the number was blocked while the call waited in the queue"
+    if attempt.scheduled_for is not None:  # asked for on another day: the line's cap of the day it is placed
+        cap = guards.daily_cap(attempt.line)
+        if limits.count_today("line", attempt.line.pk, cap) is not None:
+            return CallAttempt.Outcome.THROTTLED, f"daily cap: the line placed its {cap} calls today"
     return None
 
 
@@ -198,7 +252,7 @@ def _retry_later(attempt: CallAttempt, try_number: int, exc: TelephonyError) -> 
         retry.enqueue(attempt.pk, try_number + 1)
     except Exception as enqueue_exc:
         if claim(attempt.pk):
-            _save_failure(attempt, f"{detail}; could not queue the retry: {enqueue_exc}")
+            _save_failure(attempt, f"{detail}; could not queue the retry: {enqueue_exc}", our_side=True)
             logs.log_placement(attempt, tries=try_number)
         return "error"
     return "retrying"

@@ -30,7 +30,10 @@ REFUSALS = [
     CallAttempt.Outcome.INACTIVE,
     CallAttempt.Outcome.THROTTLED,
     CallAttempt.Outcome.BLOCKED,
+    CallAttempt.Outcome.OUTSIDE_HOURS,
+    CallAttempt.Outcome.CANCELED,
     CallAttempt.Outcome.ERROR,
+    CallAttempt.Outcome.UNKNOWN,
 ]
 
 #: The longest range a stats page covers, in days.
@@ -58,6 +61,7 @@ class TargetRow:
     connected: int
     total_duration: int
     average_duration: float | None
+    member_id: str = ""  # the bioguide id, for a member of Congress
 
 
 @dataclass
@@ -70,6 +74,7 @@ class LineStats:
     days: list[Day] = field(default_factory=list)
     requests: int = 0
     placed: int = 0
+    scheduled: int = 0  # call-backs and reminders still to be placed
     answered: int = 0
     connected: int = 0
     refused: dict[str, int] = field(default_factory=dict)
@@ -171,6 +176,7 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
         .annotate(
             requests=Count(counted),
             placed=Count(counted, filter=Q(outcome=CallAttempt.Outcome.PLACED)),
+            scheduled=Count(counted, filter=Q(outcome=CallAttempt.Outcome.SCHEDULED)),
             answered=Count(counted, filter=answered),
             call_seconds=Sum("duration", filter=answered),
             connected=Count(counted, filter=Q(connected_legs__gt=0)),
@@ -188,6 +194,7 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
         day += dt.timedelta(days=1)
     stats.requests = totals["requests"]
     stats.placed = totals["placed"]
+    stats.scheduled = totals["scheduled"]
     stats.answered = totals["answered"]
     stats.call_seconds = totals["call_seconds"]
     stats.connected = totals["connected"]
@@ -198,7 +205,7 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
     counted = "requested_at"
     rows = (
         legs.order_by()
-        .values("target")
+        .values("target", "member_id")
         .annotate(
             name=Max("target_name"),
             number=Max("target_number"),
@@ -218,6 +225,7 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
             connected=row["connected"],
             total_duration=row["total_duration"] or 0,
             average_duration=float(row["average_duration"]) if row["average_duration"] is not None else None,
+            member_id=row["member_id"],
         )
         for row in rows
     ]

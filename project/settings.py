@@ -195,6 +195,7 @@ try:
 except ValueError:
     raise ImproperlyConfigured("CLICKTOCALL_PLACEMENT_BACKOFF must be a number of seconds") from None
 CLICKTOCALL_LOG_FULL_NUMBERS = env_bool("CLICKTOCALL_LOG_FULL_NUMBERS", False)
+CLICKTOCALL_US_DATA_MAX_AGE_DAYS = env_int("CLICKTOCALL_US_DATA_MAX_AGE_DAYS", 180)
 
 
 # The provider account's calls per second (0: no pacing) and the longest a call may wait for its turn.
@@ -266,6 +267,7 @@ CLICKTOCALL_IP_RATE = os.environ.get("CLICKTOCALL_IP_RATE", "10/m,60/h,200/d")
 CLICKTOCALL_PHONE_RATE = os.environ.get("CLICKTOCALL_PHONE_RATE", "6/h,20/d")
 CLICKTOCALL_DAILY_CAP = env_int("CLICKTOCALL_DAILY_CAP", 2000)
 CLICKTOCALL_ALLOWED_COUNTRIES = env_list("CLICKTOCALL_ALLOWED_COUNTRIES")
+CLICKTOCALL_REFUSED_RECORDS_PER_HOUR = env_int("CLICKTOCALL_REFUSED_RECORDS_PER_HOUR", 100)
 
 # Admin login throttling (django-axes): an address that fails AXES_FAILURE_LIMIT times
 # is locked out for AXES_COOLOFF_MINUTES; the address is read like /outgoing reads it.

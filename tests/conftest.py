@@ -109,6 +109,24 @@ def line_form(**fields) -> dict:
         "closing_message": CampaignLine._meta.get_field("closing_message").default,
         "human_check": CampaignLine.HumanCheck.PRESS_ONE,
         "machine_action": CampaignLine.MachineAction.HANG_UP,
+        **{
+            name: CampaignLine._meta.get_field(name).default
+            for name in (
+                "target_source",
+                "congress_chambers",
+                "congress_order",
+                "congress_custom",
+                "congress_split",
+                "congress_office",
+                "caller_id",
+                "outside_hours",
+                "reminder_count",
+            )
+        },
+        "hours_days": list("12345"),
+        "hours_opens": "09:00",
+        "hours_closes": "17:00",
+        "hours_us_holidays": "on",
         "targets-TOTAL_FORMS": "0",
         "targets-INITIAL_FORMS": "0",
     }
@@ -149,3 +167,20 @@ def _cache_isolation(settings):
     for cache in caches.all(initialized_only=True):
         cache.clear()
     yield
+
+
+@pytest.fixture(scope="session")
+def _us_data_session(django_db_setup, django_db_blocker):
+    """The shipped US Congress data, loaded once per test database (committed)."""
+    from clicktocall.targets.us_congress import loader
+
+    with django_db_blocker.unblock():
+        loader.current()
+
+
+@pytest.fixture
+def us_data(_us_data_session, db):
+    """The US Congress dataset (loaded again after a transactional test emptied the tables)."""
+    from clicktocall.targets.us_congress import loader
+
+    return loader.current()

@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from clicktocall.models import CallAttempt, CallLeg, Target
 
+from .conftest import line_form
+
 pytestmark = pytest.mark.django_db
 
 
@@ -39,18 +41,13 @@ def test_add_page_works_without_preview(admin_client):
 
 def test_targets_are_edited_inline(admin_client, line):
     url = reverse("admin:clicktocall_campaignline_change", args=[line.pk])
-    data = {
-        "phone_number": line.phone_number,
-        "name": line.name,
-        "is_active": "on",
-        "redirect_hosts": "",
-        "script": "Hi",
-        "script_audio_url": "",
-        "voice": "Polly.Joanna",
-        "language": "en-US",
-        "closing_message": "Bye",
-        "human_check": "press1",
-        "machine_action": "hangup",
+    data = line_form(
+        phone_number=line.phone_number,
+        name=line.name,
+        script="Hi",
+        script_audio_url="",
+        closing_message="Bye",
+    ) | {
         "targets-TOTAL_FORMS": "1",
         "targets-INITIAL_FORMS": "0",
         "targets-MIN_NUM_FORMS": "0",

@@ -8,7 +8,7 @@ from django.tasks import default_task_backend
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
 
-from benchmarks import growth, load, views
+from benchmarks import growth, load, refusals, views
 from benchmarks.common import LINE, ensure_line, percentile, task_backend
 from clicktocall.models import CallAttempt
 
@@ -111,3 +111,11 @@ def test_the_burst_counts_calls_per_second_and_the_most_in_any_second():
     assert buckets == [(0, 3), (1, 2), (12, 1)] and most == 3
     assert burst.timeline(buckets, width=10) == "0–10 s: 0.5/s, 10–20 s: 0.1/s"
     assert burst.timeline([]) == "no call placed"
+
+
+@pytest.mark.django_db(transaction=True)  # it empties the attempts table, as it does in its own database
+def test_the_refusals_benchmark_measures_each_hourly_share():
+    results = {name: refusals.flood(3, share) for name, share in [("every refusal detailed", 3), ("one", 1)]}
+    assert [(r["rows"], r["detailed"]) for r in results.values()] == [(3, 3), (3, 1)]
+    assert 0 < results["one"]["values"] < results["every refusal detailed"]["values"]
+    assert "every refusal detailed" in refusals.render(3, results)

@@ -26,3 +26,11 @@ def test_the_widget_snippet_names_the_script_by_its_stable_url(settings):
 def test_the_stable_url_follows_an_absolute_static_url(settings):
     settings.STATIC_URL = "https://cdn.example.net/assets/"
     assert embed.widget_script_url() == "https://cdn.example.net/assets/clicktocall/widget.js"
+
+
+def test_a_line_that_calls_members_of_congress_asks_for_the_zip_code():
+    plain = embed.snippets("+18559299898")
+    members = embed.snippets("+18559299898", by_location=True)
+    assert 'data-zip="members"' in members.widget and 'data-zip="members"' not in plain.widget
+    assert 'pattern="[0-9]{5}(-?[0-9]{4})?"' in members.form and "pattern" not in plain.form.split("ctc-zip")[1]
+    assert "your own members of Congress" in members.form and "ZIP code (optional)" in plain.form

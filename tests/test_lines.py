@@ -10,8 +10,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from clicktocall import callflow, lines
+from clicktocall import lines
 from clicktocall.models import CampaignLine, Target
+from clicktocall.targets.custom import active_targets
 
 from .conftest import line_form
 from .contract import LINE, PLACED, UNCONFIGURED
@@ -38,10 +39,10 @@ def test_saving_or_deleting_a_line_or_target_is_seen_by_the_next_read(line):
     assert not lines.find(LINE).is_active
 
     target = Target.objects.create(line=line, name="Rep. Pressley", phone_number="+12022255111")
-    assert [t.name for t in callflow.active_targets(lines.find(LINE))] == ["Rep. Pressley"]
+    assert [t.name for t in active_targets(lines.find(LINE))] == ["Rep. Pressley"]
     target.is_active = False
     target.save()
-    assert callflow.active_targets(lines.find(LINE)) == []
+    assert active_targets(lines.find(LINE)) == []
     target.delete()
 
     CampaignLine.objects.filter(pk=line.pk).delete()
@@ -54,7 +55,7 @@ def test_targets_are_kept_in_calling_order(line):
     Target.objects.create(line=line, name="Off", phone_number="+12022255113", position=0, is_active=False)
     kept = lines.find(LINE)
     with CaptureQueriesContext(connection) as queries:
-        names = [t.name for t in callflow.active_targets(kept)]
+        names = [t.name for t in active_targets(kept)]
     assert names == ["First", "Second"] and len(queries) == 0
 
 

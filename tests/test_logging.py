@@ -107,3 +107,17 @@ def test_the_worker_logs_one_line_per_placement(settings, line, outbox, failures
         f"placement attempt={attempt.pk} line=+1855***9898 phone=+1617***2338 outcome=placed "
         f'provider_call={attempt.provider_call_id} tries=2 detail="try 1 failed, retrying in 0s: HTTP 503"'
     ]
+
+
+def test_the_console_transcript_of_a_call_keeps_the_visitor_out_of_the_log(settings, client, line, log_output):
+    settings.CLICKTOCALL_TELEPHONY_BACKEND = "console"
+    line.script = "Hello {{ name }}, your neighbours near {{ zip }} count on you."
+    line.save()
+    client.post(
+        "/outgoing",
+        {"phone": "+1 617 523 2338", "campaign_line": "+18559299898", "name": "Ada Lovelace", "zip": "02113"},
+    )
+    output = log_output.getvalue()
+    assert "console telephony: would call +1617***2338" in output
+    assert "Ada Lovelace" not in output and "02113" not in output
+

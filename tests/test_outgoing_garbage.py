@@ -178,6 +178,10 @@ UNPARSABLE = [
     pytest.param("text/plain; charset*=bogus''x", id="rfc2231-unknown-charset"),
     pytest.param(f"{FORM}; a=" + "x" * 10_001, id="over-10000-characters"),
     pytest.param(f"{FORM}; charset=utf\x00-8", id="nul-in-charset"),
+    pytest.param("text/plain; charset=rot13", id="charset-rot13"),
+    pytest.param("text/plain; charset=hex", id="charset-hex"),
+    pytest.param(f"{FORM}; charset=uu_codec", id="charset-uu-codec"),
+    pytest.param("application/json; charset=base64", id="charset-base64"),
 ]
 
 

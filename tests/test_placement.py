@@ -97,24 +97,49 @@ def test_immediate_backend_places_in_the_request_and_a_rerun_places_nothing(sett
 def test_concurrent_runs_of_one_attempt_place_one_call(queued, line, outbox):
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL (SQLite serializes them)")
-    attempt = queued_attempt(line)
-    start = threading.Barrier(4)
+    results = place_concurrently(queued_attempt(line).pk, 4)
+    assert sorted(results) == ["placed", "skipped", "skipped", "skipped"]
+    assert len(outbox) == 1
+
+
+def worker_process():
+    """Run ``manage.py db_worker --batch`` in a process of its own, on the test's PostgreSQL database."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    env = project_env(
+        DATABASE_URL=current_database_url(),
+        DJANGO_TASKS_BACKEND="database",
+        CLICKTOCALL_TELEPHONY_BACKEND="console",
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--interval", "0"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def place_concurrently(attempt_id: int, workers: int) -> list[str]:
+    """Run ``place_attempt`` for one attempt in ``workers`` threads at once; what each returned."""
+    start = threading.Barrier(workers)
     results: list[str] = []
 
     def worker():
         start.wait()
         try:
-            results.append(place_attempt.call(attempt.pk))
+            results.append(place_attempt.call(attempt_id))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == ["placed", "skipped", "skipped", "skipped"]
-    assert len(outbox) == 1
+    return results
 
 
 def test_transient_errors_are_retried_until_the_call_is_placed(settings, line, outbox, failures):
@@ -239,29 +264,13 @@ def test_a_retry_does_not_call_again_when_the_provider_reported_the_call_meanwhi
 
 def test_the_worker_command_places_queued_calls_in_its_own_process(queued, client, line):
     """``manage.py db_worker`` as deployed: another process, configured from the environment."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     if connection.vendor != "postgresql":
         pytest.skip("the worker process needs a database server it can share with the test")
-    env = project_env(
-        DATABASE_URL=current_database_url(),
-        DJANGO_TASKS_BACKEND="database",
-        CLICKTOCALL_TELEPHONY_BACKEND="console",
-    )
     assert client.post("/outgoing", REQUEST).json() == PLACED
     attempt = CallAttempt.objects.get()
     assert attempt.outcome == "queued"
 
-    done = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--interval", "0"],
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = worker_process()
 
     assert done.returncode == 0, done.stderr
     attempt.refresh_from_db()

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from clicktocall.models import CallAttempt
+from clicktocall.models import CallAttempt, CallLeg
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +107,16 @@ def test_anonymize_clears_error_details_that_name_the_person(line, outcome, deta
     record.refresh_from_db()
     assert record.error_detail == "" and record.outcome == outcome
     assert "Anonymized 0 call attempts" in run("--days", "90")
+
+
+def test_anonymize_clears_the_provider_call_ids_of_the_call_and_its_legs(line, targets):
+    old = attempt(line, 100, provider_call_id="CA" + "1" * 32)
+    leg = CallLeg.objects.create(attempt=old, target=targets[0], provider_call_id="CA" + "2" * 32)
+    recent = attempt(line, 10, provider_call_id="CA" + "3" * 32)
+    assert "Anonymized 1 call attempts" in run("--days", "90")
+    old.refresh_from_db()
+    leg.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.provider_call_id, leg.provider_call_id) == ("", "")
+    assert (old.status, leg.target_id) == ("completed", targets[0].pk)  # the figures stay
+    assert recent.provider_call_id == "CA" + "3" * 32

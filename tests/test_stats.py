@@ -39,12 +39,30 @@ def seeded(line, targets):
     return line
 
 
+def test_line_stats_count_scheduled_calls_and_requests_refused_outside_the_hours(seeded):
+    attempt(seeded, noon(1), CallAttempt.Outcome.SCHEDULED)
+    attempt(seeded, noon(1), CallAttempt.Outcome.SCHEDULED)
+    attempt(seeded, noon(1), CallAttempt.Outcome.OUTSIDE_HOURS)
+    stats = line_stats(seeded, *default_range(30, TODAY))
+    assert stats.scheduled == 2 and stats.refused["outside-hours"] == 1 and stats.refused_total == 3
+    assert ("outside-hours", "Refused: outside hours", 1) in stats.refusal_rows
+
+
 def test_line_stats_counts_outcomes_targets_and_days(seeded):
     start, end = default_range(30, TODAY)
     stats = line_stats(seeded, start, end)
     assert (stats.requests, stats.placed, stats.answered, stats.connected) == (5, 3, 2, 2)
-    assert stats.refused == {"invalid": 1, "inactive": 0, "throttled": 1, "blocked": 0, "error": 0}
-    assert stats.refused_total == 2
+    assert stats.refused == {
+        "invalid": 1,
+        "inactive": 0,
+        "throttled": 1,
+        "blocked": 0,
+        "outside-hours": 0,
+        "canceled": 0,
+        "error": 0,
+        "unknown": 0,
+    }
+    assert stats.refused_total == 2 and stats.scheduled == 0
     assert stats.call_seconds == 210
     assert len(stats.days) == 30 and stats.days[0].date == start and stats.days[-1].date == TODAY
     by_date = {d.date: (d.requests, d.placed, d.refused) for d in stats.days if d.requests}

@@ -14,6 +14,7 @@ from clicktocall import lifecycle
 from clicktocall.denormalized import backfill
 from clicktocall.models import CallAttempt, CallLeg, CampaignLine
 from clicktocall.stats import line_stats
+from clicktocall.targets.custom import resolved
 from tests.stats_data import Leg, attempt, history
 from tests.test_webhooks import signed_post, url
 
@@ -64,7 +65,7 @@ def test_each_connected_leg_is_counted_once_however_often_reported(call):
 
 
 def test_a_corrected_report_recounts(call, targets):
-    leg = lifecycle.start_leg(call, 0, targets[0])
+    leg = lifecycle.start_leg(call, 0, resolved(targets[0]))
     lifecycle.end_leg(call, 0, "completed", duration=5)
     assert connected(call) == 1
     lifecycle.end_leg(call, 0, "failed")

@@ -16,6 +16,7 @@ import requests
 import responses
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
+from urllib3.exceptions import ProtocolError
 
 from clicktocall.checks import check_settings
 from clicktocall.models import CallAttempt
@@ -24,7 +25,7 @@ from clicktocall.telephony.backends.console import ConsoleBackend
 from clicktocall.telephony.backends.locmem import LocmemBackend
 from clicktocall.telephony.backends.twilio import TwilioBackend
 
-from .contract import ERROR, LINE, PHONE, PLACED, VALID, message
+from .contract import ERROR, LINE, PHONE, PLACED, THROTTLED, VALID, message
 
 SID = "AC" + "0" * 32
 TOKEN = "test-auth-token"
@@ -123,7 +124,6 @@ FAILURES = [
     ),
     pytest.param({"json": twilio_error(500, 20500, "Internal Server Error"), "status": 500}, "HTTP 500", id="5xx"),
     pytest.param({"body": "<html>Bad Gateway</html>", "status": 502}, "HTTP 502", id="5xx-html"),
-    pytest.param({"body": requests.exceptions.ReadTimeout("read timed out")}, "ReadTimeout", id="timeout"),
     pytest.param(
         {"body": requests.exceptions.ConnectTimeout("connect timed out")}, "ConnectTimeout", id="connect-timeout"
     ),
@@ -145,6 +145,28 @@ def test_each_failure_mode_is_an_error_recorded_on_the_attempt(client, line, twi
     assert attempt.outcome == "error"
     assert detail in attempt.error_detail
     assert attempt.provider_call_id == ""
+    assert len(twilio.calls) == 1
+
+
+SENT_THEN_LOST = [
+    pytest.param(requests.exceptions.ReadTimeout("read timed out"), id="read-timeout"),
+    pytest.param(
+        requests.exceptions.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))),
+        id="connection-dropped-while-waiting",
+    ),
+    pytest.param(requests.exceptions.ChunkedEncodingError("answer cut short"), id="answer-cut-short"),
+    pytest.param({"json": twilio_error(504, 20504, "Gateway Timeout"), "status": 504}, id="gateway-timeout"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("error", SENT_THEN_LOST)
+def test_an_answer_lost_after_the_request_was_sent_is_unknown_not_failed(client, line, twilio, limits, error):
+    twilio.add(responses.POST, CALLS, **(error if isinstance(error, dict) else {"body": error}))
+    assert message(client.get("/outgoing", VALID)) == ERROR
+    attempt = CallAttempt.objects.get()
+    assert attempt.outcome == "unknown" and attempt.error_detail.startswith("Twilio did not answer")
+    assert message(client.get("/outgoing", VALID)) == THROTTLED  # the cooldown holds: the call may ring
     assert len(twilio.calls) == 1
 
 

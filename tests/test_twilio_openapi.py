@@ -69,6 +69,23 @@ REQUEST = CallRequest(
 )
 
 
+def test_the_look_up_of_a_call_is_valid_against_twilio_openapi(twilio_openapi, settings):
+    """The list request of ``find_call`` (operation ListCall), and how its answer is read."""
+    import datetime as dt
+
+    created = dt.datetime(2026, 11, 30, 13, 0, 5, tzinfo=dt.UTC)
+    resource = {**CREATED, "to": REQUEST.to, "from": REQUEST.from_, "date_created": "Mon, 30 Nov 2026 13:00:05 +0000"}
+    page = {"calls": [resource], "page": 0, "page_size": 50, "next_page_uri": None, "uri": "/x", "start": 0, "end": 0}
+    with responses.RequestsMock() as mock:
+        mock.add(responses.GET, CALLS, json=page)
+        window = (created - dt.timedelta(seconds=5), created + dt.timedelta(seconds=5))
+        assert TwilioBackend().find_call(REQUEST, *window).sid == CREATED["sid"]
+        later = (created + dt.timedelta(minutes=5), created + dt.timedelta(minutes=9))
+        assert TwilioBackend().find_call(REQUEST, *later) is None
+        validate(twilio_openapi, mock.calls[0].request)
+        assert "To=%2B16175232338" in mock.calls[0].request.url and "From=%2B18559299898" in mock.calls[0].request.url
+
+
 @pytest.mark.parametrize("mode", ["", "Enable", "DetectMessageEnd"])
 def test_create_call_request_is_valid_against_twilio_openapi(twilio_openapi, mode):
     from dataclasses import replace
@@ -135,7 +152,7 @@ def test_console_backend_logs_what_the_call_would_say_and_whom_it_dials(client, 
     line.script = "Hello {{ name }} in {{ zip }}."
     line.save()
     Target.objects.create(line=line, name="Office A", phone_number="+12025550100", extension="12")
-    with caplog.at_level(logging.WARNING, logger="clicktocall.telephony.console"):
+    with caplog.at_level(logging.DEBUG, logger="clicktocall.telephony.console"):  # the transcript is at DEBUG
         params = {"phone": "6175232338", "campaign_line": line.phone_number, "name": "Ann", "zip": "02113"}
         assert client.get("/outgoing", params).status_code == 200
     text = caplog.text

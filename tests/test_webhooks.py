@@ -48,7 +48,7 @@ def status(web, attempt, call_status, **extra):
 
 class TestSignatures:
     @pytest.mark.parametrize("debug", [False, True])
-    @pytest.mark.parametrize("name", ["voice", "gather", "status", "dial"])
+    @pytest.mark.parametrize("name", ["voice", "gather", "status", "dial", "remind"])
     def test_forged_or_unsigned_requests_change_nothing(self, web, attempt, settings, name, debug):
         settings.DEBUG = debug
         kwargs = {"position": 0} if name == "dial" else {}

@@ -41,8 +41,13 @@ class CreateRequest:
     body: bytes
     form: dict[str, list[str]]
     sid: str
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     peer: tuple = ()  # the client's address and port: one per connection
-    at: float = 0.0  # when it arrived (time.time())
+
+    @property
+    def at(self) -> float:
+        """When it arrived, in seconds since the epoch."""
+        return self.created_at.timestamp()
 
     def value(self, name: str, default: str = "") -> str:
         return self.form.get(name, [default])[0]
@@ -102,10 +107,14 @@ class TwilioStandIn:
         to a create-call request beyond that many in the last second, as a provider does."""
         self.account_sid = account_sid
         self.auth_token = auth_token
-        self.calls_per_second = calls_per_second
-        self.queue_time = "0"  # what the created call says of the provider's own queue (ms)
         self.created: list[CreateRequest] = []
+        self.calls_per_second = calls_per_second
         self.refused: list[float] = []  # arrival times of the requests answered 429
+        self.queue_time = "0"  # what the created call says of the provider's own queue (ms)
+        # Seconds the Calls resource waits, after creating the call, before it answers.
+        self.reply_delay = 0.0
+        # Whether it creates the calls it is asked for (False: it answers, late, having created none).
+        self.creates_calls = True
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -147,11 +156,14 @@ class TwilioStandIn:
 
             def _json(self, status: int, payload: dict) -> None:
                 body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+                    pass
 
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 match = CALLS_PATH.match(self.path)
@@ -166,28 +178,66 @@ class TwilioStandIn:
                     return self._json(400, {"code": 21201, "message": "To, From and Url are required", "status": 400})
                 sid = "CA" + secrets.token_hex(16)
                 with standin._lock:
-                    now = time.time()
-                    if standin._over_rate(now):
-                        standin.refused.append(now)
+                    now = dt.datetime.now(dt.UTC)
+                    if standin._over_rate(now.timestamp()):
+                        standin.refused.append(now.timestamp())
                         return self._json(429, {"code": 20429, "message": "Too Many Requests", "status": 429})
-                    created = CreateRequest(self.path, dict(self.headers), body, form, sid, self.client_address, now)
-                    standin.created.append(created)
+                    if standin.creates_calls:
+                        peer = self.client_address
+                        created = CreateRequest(self.path, dict(self.headers), body, form, sid, now, peer)
+                        standin.created.append(created)
+                if standin.reply_delay:
+                    time.sleep(standin.reply_delay)
+                return self._json(201, standin.resource(sid, form["To"][0], form["From"][0]))
+
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                """The Calls resource's list: the created calls, newest first, filtered by To and From."""
+                path, _, query = self.path.partition("?")
+                match = CALLS_PATH.match(path)
+                if not match:
+                    return self._json(404, {"code": 20404, "message": "not found", "status": 404})
+                expected = base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
+                if match["sid"] != standin.account_sid or self.headers.get("Authorization") != f"Basic {expected}":
+                    return self._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                wanted = {key: values[0] for key, values in parse_qs(query).items() if key in ("To", "From")}
+                with standin._lock:
+                    found = [
+                        standin.resource(c.sid, c.value("To"), c.value("From"), c.created_at)
+                        for c in reversed(standin.created)
+                        if all(c.value(key) == value for key, value in wanted.items())
+                    ]
+                uri = f"/2010-04-01/Accounts/{standin.account_sid}/Calls.json"
                 return self._json(
-                    201,
+                    200,
                     {
-                        "sid": sid,
-                        "account_sid": standin.account_sid,
-                        "to": form["To"][0],
-                        "from": form["From"][0],
-                        "status": "queued",
-                        "queue_time": standin.queue_time,
-                        "direction": "outbound-api",
-                        "api_version": "2010-04-01",
-                        "uri": f"/2010-04-01/Accounts/{standin.account_sid}/Calls/{sid}.json",
+                        "calls": found,
+                        "page": 0,
+                        "page_size": 50,
+                        "start": 0,
+                        "end": len(found) - 1,
+                        "uri": uri,
+                        "first_page_uri": uri,
+                        "next_page_uri": None,
+                        "previous_page_uri": None,
                     },
                 )
 
         return Handler
+
+    def resource(self, sid: str, to: str, from_: str, created_at: dt.datetime | None = None) -> dict:
+        """A call resource as Twilio writes it."""
+        return {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": to,
+            "from": from_,
+            "status": "queued",
+            "queue_time": self.queue_time,
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "date_created": format_datetime(created_at or dt.datetime.now(dt.UTC), usegmt=True),
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
+        }
 
     # Playing Twilio's part in a call
 

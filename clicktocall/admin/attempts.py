@@ -7,15 +7,21 @@ from django.contrib import admin
 from ..models import CallAttempt
 from .callflow import CallFlowAttemptAdminMixin
 from .export import AttemptExportMixin
+from .hours import ScheduledAttemptAdminMixin
 from .large_tables import LargeTableMixin
 from .search import PhoneSearchMixin
 
 
 @admin.register(CallAttempt)
 class CallAttemptAdmin(
-    PhoneSearchMixin, CallFlowAttemptAdminMixin, AttemptExportMixin, LargeTableMixin, admin.ModelAdmin
+    PhoneSearchMixin,
+    CallFlowAttemptAdminMixin,
+    ScheduledAttemptAdminMixin,
+    AttemptExportMixin,
+    LargeTableMixin,
+    admin.ModelAdmin,
 ):
-    list_display = ["created_at", "line", "phone", "name", "outcome", "status", "duration"]
+    list_display = ["created_at", "line", "phone", "name", "outcome", "scheduled_for", "status", "duration"]
     list_filter = ["outcome", "status", "line", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=phone", "name", "email"]
     date_hierarchy = "created_at"

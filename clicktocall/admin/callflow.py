@@ -17,6 +17,8 @@ from django.utils.html import format_html, format_html_join
 
 from .. import callflow
 from ..models import CallLeg, CampaignLine, Target
+from . import hours as hours_admin
+from .sections import before_last
 
 SAMPLE_VARIABLES = {"name": "Paul Revere", "zip": "02113"}
 
@@ -34,7 +36,17 @@ class TargetInline(admin.TabularInline):
     """The people a caller is connected to, in order."""
 
     model = Target
-    fields = ["position", "name", "phone_number", "extension", "is_active"]
+    fields = [
+        "position",
+        "name",
+        "phone_number",
+        "extension",
+        "is_active",
+        "time_zone",
+        "hours_days",
+        "hours_opens",
+        "hours_closes",
+    ]
     ordering = ["position", "pk"]
     extra = 1
 
@@ -43,7 +55,17 @@ class CallLegInline(admin.TabularInline):
     """How each connection to a target went (read-only)."""
 
     model = CallLeg
-    fields = ["position", "target_name", "target_number", "status", "started_at", "ended_at", "duration"]
+    fields = [
+        "position",
+        "target_name",
+        "target_number",
+        "member_id",
+        "office_id",
+        "status",
+        "started_at",
+        "ended_at",
+        "duration",
+    ]
     readonly_fields = fields
     ordering = ["position", "pk"]
     extra = 0
@@ -65,6 +87,16 @@ def sample_variables(line: CampaignLine, given: dict[str, str] | None = None) ->
     return values
 
 
+def viewable_line(modeladmin: Any, request: HttpRequest, object_id: str) -> CampaignLine:
+    """The line a page of its own is about, when the user may see it (else 404 or 403)."""
+    line = modeladmin.get_object(request, object_id)
+    if line is None:
+        raise Http404("No such campaign line.")
+    if not modeladmin.has_view_or_change_permission(request, line):
+        raise PermissionDenied
+    return line
+
+
 class CallFlowLineAdminMixin:
     """Script fields, ordered targets inline and a preview on the campaign line page."""
 
@@ -74,7 +106,7 @@ class CallFlowLineAdminMixin:
         extra = [fs for fs in CALL_FLOW_FIELDSETS if not shown.intersection(fs[1]["fields"])]
         if obj is None:
             extra = [fs for fs in extra if "call_preview" not in fs[1]["fields"]]
-        return fieldsets[:-1] + extra + fieldsets[-1:] if fieldsets else extra
+        return before_last(fieldsets, extra)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "call_preview"]  # type: ignore[misc]
@@ -109,22 +141,22 @@ class CallFlowLineAdminMixin:
         )
 
     def call_preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        line = self.get_object(request, object_id)  # type: ignore[attr-defined]
-        if line is None:
-            raise Http404("No such campaign line.")
-        if not self.has_view_or_change_permission(request, line):  # type: ignore[attr-defined]
-            raise PermissionDenied
+        line = viewable_line(self, request, object_id)
         given = {k: str(v)[:200] for k, v in request.GET.items()}
         variables = sample_variables(line, given)
-        targets = callflow.active_targets(line)
+        at_text, at, at_error = hours_admin.preview_time(request.GET.get("at", ""))
+        targets = callflow.CallFlow.for_line(line, variables, "preview").targets
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
             "opts": self.model._meta,  # type: ignore[attr-defined]
             "original": line,
             "title": f"Call preview: {line}",
             "variables": variables,
-            "stages": callflow.preview(line, variables, targets),
+            "stages": callflow.preview(line, variables, now=at),
             "targets": targets,
+            "at": at_text,
+            "at_error": at_error,
+            "at_summary": hours_admin.preview_summary(line, targets, variables, at),
         }
         return TemplateResponse(request, "admin/clicktocall/call_preview.html", context)
 

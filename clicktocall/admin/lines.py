@@ -8,13 +8,22 @@ from ..models import CampaignLine
 from .blocklist import LineLimitsMixin
 from .callflow import CallFlowLineAdminMixin
 from .export import LineExportMixin
+from .hours import OfficeHoursLineAdminMixin
 from .queue import LineQueueMixin
 from .stats import LineStatsMixin
+from .targets import TargetSourceLineAdminMixin
 
 
 @admin.register(CampaignLine)
 class CampaignLineAdmin(
-    LineQueueMixin, LineStatsMixin, LineExportMixin, CallFlowLineAdminMixin, LineLimitsMixin, admin.ModelAdmin
+    LineQueueMixin,
+    OfficeHoursLineAdminMixin,
+    TargetSourceLineAdminMixin,
+    LineStatsMixin,
+    LineExportMixin,
+    CallFlowLineAdminMixin,
+    LineLimitsMixin,
+    admin.ModelAdmin,
 ):
     list_display = ["phone_number", "name", "is_active", "updated_at"]
     list_filter = ["is_active"]

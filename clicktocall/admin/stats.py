@@ -9,6 +9,7 @@ chosen). The change page links to it and shows the snippets to paste into a webs
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 
 from .. import charts, embed
+from ..export import as_attachment, spreadsheet_text
 from ..stats import MAX_DAYS, LineStats, default_range, line_stats
 
 DEFAULT_DAYS = 30
@@ -130,6 +132,7 @@ def chart_context(stats: LineStats) -> dict:
         "target_rows": [
             {
                 "name": row.name or "(deleted target)",
+                "member_id": row.member_id,
                 "number": row.number,
                 "legs": row.legs,
                 "connected": row.connected,
@@ -142,6 +145,27 @@ def chart_context(stats: LineStats) -> dict:
         "call_time": format_duration(stats.call_seconds),
         "average_call": format_duration(stats.call_seconds / stats.answered if stats.answered else None),
     }
+
+
+def targets_csv(stats: LineStats, filename: str) -> HttpResponse:
+    """The per-target table (per member of Congress on such lines) as CSV."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    writer = csv.writer(response)
+    writer.writerow(["target", "member id", "number", "dialed", "connected", "total (s)", "average (s)"])
+    for row in stats.targets:
+        average = "" if row.average_duration is None else round(row.average_duration)
+        writer.writerow(
+            [
+                spreadsheet_text(row.name),
+                row.member_id,
+                row.number,
+                row.legs,
+                row.connected,
+                row.total_duration,
+                average,
+            ]
+        )
+    return as_attachment(response, filename)
 
 
 class LineStatsMixin:
@@ -163,7 +187,8 @@ class LineStatsMixin:
         extra_context = dict(extra_context or {})
         line = self.get_object(request, unquote(object_id))
         if line is not None and line.phone_number:
-            extra_context["embed"] = embed.snippets(line.phone_number, request)
+            by_location = line.target_source != line.TargetSource.CUSTOM
+            extra_context["embed"] = embed.snippets(line.phone_number, request, by_location=by_location)
             extra_context["stats_url"] = reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_stats", args=[line.pk]
             )
@@ -184,6 +209,8 @@ class LineStatsMixin:
             start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         stats = line_stats(line, start, end)
         query = {"start": start.isoformat(), "end": end.isoformat()}
+        if request.GET.get("format") == "csv":
+            return targets_csv(stats, f"{line.phone_number}-targets-{start}-{end}.csv")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -193,6 +220,7 @@ class LineStatsMixin:
             "form": form,
             "stats": stats,
             "presets": _presets(timezone.localdate()),
+            "targets_csv_url": "?" + urlencode({**query, "format": "csv"}),
             "export_url": optional_url(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_export", [line.pk], query
             ),

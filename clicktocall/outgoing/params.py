@@ -31,7 +31,15 @@ URL_MAX = 2048
 EXTRA_MAX_KEYS = 50
 EXTRA_KEY_MAX = 64
 EXTRA_VALUE_MAX = 1024
-SUBMITTED_VALUE_MAX = 2048
+# What one attempt stores of the parameters: the variables (extra parameters and data),
+# and the raw values of the others, each bounded in JSON-encoded bytes.
+VARIABLES_MAX_BYTES = 8192
+SUBMITTED_MAX_BYTES = 4096
+SUBMITTED_VALUE_MAX = 256
+# Characters no database stores in text or JSON: NUL (PostgreSQL) and lone UTF-16
+# surrogates (not UTF-8 at all; JSON's "\ud800" escape produces them).
+UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE = "contains a character that cannot be stored (NUL or a lone surrogate)"
 
 # Parameters with a meaning of their own; everything else becomes a variable.
 # ``$.get(url + "?callback=?", data, cb)`` without a "jsonp" data type makes jQuery send an
@@ -181,17 +189,22 @@ def is_callback(name: str) -> bool:
     return len(name) <= CALLBACK_MAX and CALLBACK_RE.match(name) is not None
 
 
-def storable(value: Any) -> bool:
-    """Whether a JSON value can be stored as is: no NUL character, no NaN or infinity.
+def storable_text(text: str) -> bool:
+    """Whether ``text`` can be stored as is: no NUL character, no lone surrogate."""
+    return UNSTORABLE_RE.search(text) is None
 
-    PostgreSQL refuses both in ``text`` and ``jsonb``. The walk is iterative, so deeply
-    nested values cannot exhaust the stack.
+
+def storable(value: Any) -> bool:
+    """Whether a JSON value can be stored as is: no NUL, no lone surrogate, no NaN or infinity.
+
+    PostgreSQL refuses all three in ``text`` and ``jsonb``. The walk is iterative, so
+    deeply nested values cannot exhaust the stack.
     """
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
+            if not storable_text(item):
                 return False
         elif isinstance(item, float):
             if not math.isfinite(item):
@@ -206,7 +219,7 @@ def storable(value: Any) -> bool:
 
 def validate(submitted: dict[str, Any], body_problem: str | None = None) -> OutgoingParams:
     """Validate merged parameters; every problem is recorded, none raised."""
-    p = OutgoingParams(submitted=_keepable(submitted))
+    p = OutgoingParams()
     problems = p.problems
     if body_problem:
         problems["body"] = body_problem
@@ -217,8 +230,8 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
             text = _text(submitted[key])
             if text is None:
                 problems[key] = "must be text"
-            elif "\x00" in text:
-                problems[key] = "contains a NUL character"
+            elif not storable_text(text):
+                problems[key] = UNSTORABLE
             else:
                 texts[key] = text
 
@@ -282,12 +295,13 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
         text = _text(submitted[key])
         if text is None:
             problems[key[:EXTRA_KEY_MAX]] = "must be text"
-        elif "\x00" in key or "\x00" in text:
-            problems[key[:EXTRA_KEY_MAX]] = "contains a NUL character"
+        elif not (storable_text(key) and storable_text(text)):
+            problems[key[:EXTRA_KEY_MAX]] = UNSTORABLE
         elif len(key) > EXTRA_KEY_MAX or len(text) > EXTRA_VALUE_MAX:
             problems[key[:EXTRA_KEY_MAX]] = "too long"
         elif text:
             variables[key] = text
+    stored = set(variables)  # parameters kept elsewhere on the attempt are not kept a second time
 
     data = submitted.get("data")
     if isinstance(data, str):
@@ -306,25 +320,43 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
         if not isinstance(data, dict):
             problems["data"] = "must be a JSON object"
         elif not storable(data):
-            problems["data"] = "contains a NUL character, NaN or infinity"
+            problems["data"] = f"{UNSTORABLE}, NaN or infinity"
         elif len(json.dumps(data).encode("utf-8")) > DATA_MAX_BYTES:
             problems["data"] = f"larger than {DATA_MAX_BYTES} bytes"
         else:
             variables.update({str(k): v for k, v in data.items()})
+            stored.add("data")
+    if len(json.dumps(variables)) > VARIABLES_MAX_BYTES:
+        problems["variables"] = f"larger than {VARIABLES_MAX_BYTES} bytes in all"
+        variables, stored = {}, set()
     p.variables = variables
+    # The name and email, when valid, have columns of their own.
+    stored |= {key for key in ("name", "email") if getattr(p, key) and key not in problems}
+    p.submitted = _keepable(submitted, stored)
     p.problems = {_printable(k): _printable(v) for k, v in problems.items()}
     return p
 
 
 def _printable(text: str) -> str:
-    """Text safe to store and log: NUL and other control characters replaced."""
-    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "\ufffd", str(text))
+    """Text safe to store and log: NUL, other control characters and lone surrogates replaced."""
+    return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]", "\ufffd", str(text))
 
 
-def _keepable(submitted: dict[str, Any]) -> dict[str, Any]:
-    """The raw parameters in a form that can be stored: bounded, JSON-safe."""
+def _storable_copy(text: str) -> str:
+    """``text`` with the characters no database stores replaced by U+FFFD."""
+    return UNSTORABLE_RE.sub("\ufffd", text)
+
+
+def _keepable(submitted: dict[str, Any], stored: set[str]) -> dict[str, Any]:
+    """The raw parameters not ``stored`` as variables, in a form that can be stored.
+
+    JSON-safe, each value at most ``SUBMITTED_VALUE_MAX`` characters, the parameters with a
+    meaning of their own first, and at most ``SUBMITTED_MAX_BYTES`` in all.
+    """
     kept: dict[str, Any] = {}
-    for key, value in list(submitted.items())[: EXTRA_MAX_KEYS + len(KNOWN)]:
+    size = 2
+    keys = sorted((key for key in submitted if key not in stored), key=lambda key: key not in KNOWN)
+    for key, value in ((key, submitted[key]) for key in keys):
         if hasattr(value, "read"):
             value = f"<file {getattr(value, 'name', '')!s:.100}>"
         elif isinstance(value, float) and not math.isfinite(value):
@@ -334,6 +366,10 @@ def _keepable(submitted: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, str):
             if len(value) > SUBMITTED_VALUE_MAX:
                 value = value[:SUBMITTED_VALUE_MAX] + "…"
-            value = value.replace("\x00", "\ufffd")
-        kept[str(key)[:EXTRA_KEY_MAX].replace("\x00", "\ufffd")] = value
+            value = _storable_copy(value)
+        key = _storable_copy(str(key)[:EXTRA_KEY_MAX])
+        size += len(json.dumps({key: value}))  # the entry, its separator in place of the braces
+        if size > SUBMITTED_MAX_BYTES:
+            break
+        kept[key] = value
     return kept

@@ -88,7 +88,13 @@ QUERY_PARAMETERS = [
     ),
     OpenApiParameter("name", str, description="The constituent's name."),
     OpenApiParameter("email", str, description="The constituent's address."),
-    OpenApiParameter("zip", str, description="Any other parameter is kept as a variable, like zip."),
+    OpenApiParameter(
+        "zip",
+        str,
+        description="Any other parameter is kept as a variable, like zip. On a line that calls the caller's members "
+        "of Congress, zip (5 digits or ZIP+4) finds them, and must be well formed; state and district (MA, 8), or "
+        "congressional_district (MA-08), win over it.",
+    ),
     OpenApiParameter("data", str, description="A JSON object as text: variables the call can speak."),
     OpenApiParameter("revmsghtml", str, description="An absolute http(s) URL to send a browser to afterwards."),
     OpenApiParameter("callback", str, description="A JSONP function name; the answer is then a script."),

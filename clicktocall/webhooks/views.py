@@ -24,8 +24,9 @@ from django.http import (
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .. import blocklist, callflow, calls, lifecycle
+from .. import blocklist, callflow, calls, lifecycle, targets
 from ..exceptions import WebhookSignatureError
+from ..hours import callbacks
 from ..models import CallAttempt
 from . import signature
 
@@ -96,15 +97,19 @@ def _record_call_status(request: HttpRequest, attempt: CallAttempt) -> str | Non
     return status
 
 
+UNSETTLED_OUTCOMES = {CallAttempt.Outcome.ERROR, CallAttempt.Outcome.UNKNOWN}
+
+
 def _recover(request: HttpRequest, attempt: CallAttempt) -> None:
-    """A call recorded as failed that the provider reports all the same is placed.
+    """A call recorded as unknown or failed that the provider reports all the same is placed.
 
     The provider can create the call and still fail to answer our request for it (a
-    timeout); the attempt was then recorded as failed. A signed request about the call
-    proves it exists: the person must not be hung up on when they answer.
+    timeout); the attempt was then recorded as ``unknown`` (or ``error``). A signed
+    request about the call proves it exists: the person must not be hung up on when
+    they answer.
     """
     call_sid = request.POST.get("CallSid", "")
-    if attempt.outcome == CallAttempt.Outcome.ERROR and call_sid and not attempt.provider_call_id:
+    if attempt.outcome in UNSETTLED_OUTCOMES and call_sid and not attempt.provider_call_id:
         logger.warning("attempt %s: recorded as failed, but the provider reports call %s", attempt.pk, call_sid)
         calls.mark_placed(attempt, call_sid[:64], request.POST.get("CallStatus", ""))
 
@@ -116,10 +121,10 @@ def voice(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
     if attempt.outcome not in LIVE_OUTCOMES:
         return _hang_up()
     _record_call_status(request, attempt)
-    flow = callflow.CallFlow.for_attempt(attempt)
+    flow = _flow(request, attempt)
     response = flow.answer(request.POST.get("AnsweredBy", ""))
-    if attempt.line.human_check == attempt.line.HumanCheck.NONE and flow.targets:
-        lifecycle.start_leg(attempt, 0, flow.targets[0])
+    if attempt.line.human_check == attempt.line.HumanCheck.NONE and flow.targets and not flow.needs_zip:
+        lifecycle.start_legs(attempt, 0, flow, 0)
     return _twiml(response)
 
 
@@ -129,16 +134,35 @@ def gather(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
     if attempt.outcome not in LIVE_OUTCOMES:
         return _hang_up()
     digits = request.POST.get("Digits", "")[:32]
-    flow = callflow.CallFlow.for_attempt(attempt)
+    flow = _flow(request, attempt)
     if digits == callflow.OPT_OUT_KEY:
-        if attempt.phone:
-            note = f"Pressed {digits} during a call from {attempt.line.phone_number}"
-            blocklist.add_opt_out(attempt.phone, note=note)
-            logger.info("attempt %s: %s opted out", attempt.pk, attempt.phone)
+        _opt_out(attempt, digits)
         return _twiml(flow.opted_out())
-    if digits == callflow.CONNECT_KEY and flow.targets:
-        lifecycle.start_leg(attempt, 0, flow.targets[0])
+    if digits == callflow.CONNECT_KEY and flow.targets and not flow.needs_zip:
+        lifecycle.start_legs(attempt, 0, flow, 0)
     return _twiml(flow.keypress(digits))
+
+
+def _opt_out(attempt: CallAttempt, digits: str) -> None:
+    """The person asked for no more calls: block the number and cancel the calls scheduled to it."""
+    if attempt.phone:
+        note = f"Pressed {digits} during a call from {attempt.line.phone_number}"
+        blocklist.add_opt_out(attempt.phone, note=note)
+        callbacks.cancel_for_phone(attempt.phone, "the person opted out")
+        logger.info("attempt %s: %s opted out", attempt.pk, attempt.phone)
+
+
+@webhook("remind")
+def remind(request: HttpRequest, attempt: CallAttempt) -> HttpResponse:
+    """The key pressed at the reminder offer after the last target: 2 schedules the next weekday's call."""
+    digits = request.POST.get("Digits", "")[:32]
+    flow = _flow(request, attempt)
+    scheduled = None
+    if digits == callflow.OPT_OUT_KEY:
+        _opt_out(attempt, digits)
+    elif digits == callflow.REMIND_KEY and flow.offer_reminder and attempt.outcome in LIVE_OUTCOMES:
+        scheduled = callbacks.remind(attempt)
+    return _twiml(flow.reminded(digits, scheduled=scheduled is not None))
 
 
 @webhook("dial")
@@ -158,14 +182,33 @@ def dial(request: HttpRequest, attempt: CallAttempt, position: int) -> HttpRespo
         return _hang_up()  # the caller has hung up: Twilio ignores this answer
     # Staff may change the targets while calls are live: past the end of the list as it
     # is now, the call closes politely (an error would be read out to the caller).
-    flow = callflow.CallFlow.for_attempt(attempt)
+    flow = _flow(request, attempt)
     # Legs are numbered in the order the call makes them; the target is the one after
-    # the target just called, in the list as it is now.
-    following = callflow.next_target(flow.targets, leg.target if leg else None, position)
-    if following < len(flow.targets):
-        lifecycle.start_leg(attempt, position + 1, flow.targets[following])
+    # the target just called, in the list as it is now (or the same member's next office).
+    following, office = callflow.next_step(flow.targets, leg, position, dial_status)
+    lifecycle.start_legs(attempt, position + 1, flow, following, office)
     previous = leg.target_name if leg else None
-    return _twiml(flow.connect(following, dial_status, previous_name=previous, leg=position + 1))
+    return _twiml(flow.connect(following, dial_status, previous_name=previous, leg=position + 1, office=office))
+
+
+@webhook("zip")
+def zip_entry(request: HttpRequest, attempt: CallAttempt, tries: int) -> HttpResponse:
+    """The ZIP code the caller keyed in (``tries`` times asked before): look up, then connect or ask again."""
+    if attempt.outcome not in LIVE_OUTCOMES:
+        return _hang_up()
+    digits = request.POST.get("Digits", "")[:32]
+    if len(digits) == callflow.ZIP_DIGITS and digits.isdigit():
+        attempt.variables = targets.with_zip(attempt.variables, digits)
+        attempt.save(update_fields=["variables", "updated_at"])
+    flow = _flow(request, attempt)
+    response = flow.zip_entered(min(tries, callflow.ZIP_TRIES - 1))
+    if flow.targets and (not flow.needs_zip or tries + 1 >= callflow.ZIP_TRIES):
+        lifecycle.start_legs(attempt, 0, flow, 0)
+    return _twiml(response)
+
+
+def _flow(request: HttpRequest, attempt: CallAttempt) -> callflow.CallFlow:
+    return callflow.CallFlow.for_attempt(attempt, called=request.POST.get("To", ""))
 
 
 @webhook("status")

@@ -5,10 +5,11 @@
     python manage.py clicktocall_retention --days 90 --dry-run    # count only
 
 Anonymizing clears everything that identifies the constituent (number, name, email,
-address, user agent, referring page, submitted parameters, variables and the error
-detail, which can quote the number or the address) and keeps the
-line, the outcome, the call's status, times and duration, so the campaign's figures
-stay. The work is done in batches, each in its own transaction.
+address, user agent, referring page, submitted parameters, variables, the error
+detail, which can quote the number or the address, and the provider's call ids of the
+call and of its target legs, which lead back to the number in the provider's console)
+and keeps the line, the outcome, the call's status, times and duration, so the
+campaign's figures stay. The work is done in batches, each in its own transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ...models import CallAttempt
+from ...models import CallAttempt, CallLeg
 
 ANONYMOUS = {
     "phone": "",
@@ -32,6 +33,7 @@ ANONYMOUS = {
     "submitted": {},
     "variables": {},
     "error_detail": "",  # may quote the number or the address (a provider's message, a blocked network)
+    "provider_call_id": "",  # the provider's console shows the call's number under it
 }
 
 
@@ -60,7 +62,8 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more.")
         cutoff = timezone.now() - timedelta(days=days)
-        old = CallAttempt.objects.filter(created_at__lt=cutoff)
+        # A call still scheduled (a call-back, a reminder) needs its number until it is placed.
+        old = CallAttempt.objects.filter(created_at__lt=cutoff).exclude(outcome=CallAttempt.Outcome.SCHEDULED)
         if not delete:
             old = old.filter(identifying())
         verb = "delete" if delete else "anonymize"
@@ -85,6 +88,7 @@ class Command(BaseCommand):
                     batch.delete()
                 else:
                     batch.update(**ANONYMOUS, updated_at=timezone.now())
+                    CallLeg.objects.filter(attempt__in=pks).exclude(provider_call_id="").update(provider_call_id="")
             done += len(pks)
             if verbosity >= 2:
                 self.stdout.write(f"… {done}")

@@ -15,6 +15,9 @@
  *   data-fields         optional fields to ask for, comma-separated: name, email, zip
  *                       (default: name,zip)
  *   data-data           a JSON object of variables sent along with the request
+ *   data-zip            "members": the line calls the visitor's own members of Congress;
+ *                       the ZIP field is always shown, explained, and checked (5 digits
+ *                       or ZIP+4) before sending
  *   data-button         the button's text (default: Call me)
  */
 (function () {
@@ -25,6 +28,7 @@
   var count = 0;
   // The same pattern the plain form uses; valid with the "v" flag browsers compile it with.
   var PATTERN = "\\+?[0-9 \\(\\)\\.\\-]{10,20}";
+  var ZIP_PATTERN = "[0-9]{5}(?:-?[0-9]{4})?";
   var INVALID_MESSAGE = "Sorry, but you haven't provided any of the info we were expecting.";
   var TEXT = {
     phone: "Your phone number",
@@ -32,6 +36,9 @@
     name: "Your name (optional)",
     email: "Your email (optional)",
     zip: "ZIP code (optional)",
+    zipMembers: "Your ZIP code",
+    zipHint: "So that we connect you to your own members of Congress. Without it, the call will ask for it.",
+    zipMalformed: "Please enter a 5-digit ZIP code, such as 02113.",
     button: "Call me",
     missing: "Please enter your phone number.",
     malformed: "Please enter a phone number with its area code, such as (617) 523-2338.",
@@ -98,6 +105,8 @@
       .split(",")
       .map(function (name) { return name.trim(); })
       .filter(function (name) { return FIELDS.hasOwnProperty(name); });
+    var byLocation = box.getAttribute("data-zip") === "members";
+    if (byLocation && wanted.indexOf("zip") < 0) wanted.push("zip");
     var extra = {};
     if (box.getAttribute("data-data")) {
       try {
@@ -125,11 +134,17 @@
     wanted.forEach(function (name) {
       var spec = FIELDS[name];
       var field = element("div", { class: "ctc-field" });
-      field.appendChild(element("label", { for: prefix + name }, TEXT[name]));
+      var members = byLocation && name === "zip";
+      field.appendChild(element("label", { for: prefix + name }, members ? TEXT.zipMembers : TEXT[name]));
       var attributes = { id: prefix + name, name: name, type: spec.type, autocomplete: spec.autocomplete };
       if (spec.inputmode) attributes.inputmode = spec.inputmode;
+      if (members) {
+        attributes.pattern = ZIP_PATTERN;
+        attributes["aria-describedby"] = prefix + "zip-hint";
+      }
       inputs[name] = element("input", attributes);
       field.appendChild(inputs[name]);
+      if (members) field.appendChild(element("span", { id: prefix + "zip-hint", class: "ctc-hint" }, TEXT.zipHint));
       form.appendChild(field);
     });
 
@@ -176,6 +191,19 @@
         return;
       }
       markPhone(false);
+      var zip = inputs.zip;
+      if (byLocation && zip) {
+        var zipValue = zip.value.trim();
+        if (zipValue && !new RegExp("^(?:" + ZIP_PATTERN + ")$").test(zipValue)) {
+          zip.setAttribute("aria-invalid", "true");
+          zip.setAttribute("aria-describedby", prefix + "zip-hint " + prefix + "message");
+          say(TEXT.zipMalformed, "error");
+          zip.focus();
+          return;
+        }
+        zip.removeAttribute("aria-invalid");
+        zip.setAttribute("aria-describedby", prefix + "zip-hint");
+      }
       var payload = {};
       if (Object.keys(extra).length) payload.data = extra;
       payload.campaign_line = line;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -47,3 +48,12 @@ class BaseTelephonyBackend:
 
     def place_call(self, call: CallRequest) -> ProviderCall:  # pragma: no cover - interface
         raise NotImplementedError("subclasses of BaseTelephonyBackend must implement place_call()")
+
+    def find_call(self, call: CallRequest, created_from: datetime, created_until: datetime) -> ProviderCall | None:
+        """The call the provider created for ``call`` between the two times, or None: it created none.
+
+        For an attempt whose ``place_call`` lost the provider's answer. Raises
+        ``TelephonyError`` when the provider cannot tell (unreachable, or several calls
+        match), ``NotImplementedError`` when the backend cannot look calls up.
+        """
+        raise NotImplementedError(f"the {self.name} backend cannot look calls up")

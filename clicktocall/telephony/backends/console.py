@@ -1,7 +1,8 @@
 """Development backend: logs the call it would place instead of dialing.
 
-It shows what the call would say and whom it would dial, from the same call-flow code
-the webhooks answer Twilio with (``CallRequest.extra["transcript"]``).
+It shows whom the call would dial and, at the ``DEBUG`` level (the transcript speaks
+the visitor's name and variables), what it would say, from the same call-flow code the
+webhooks answer Twilio with (``CallRequest.extra["transcript"]``).
 """
 
 from __future__ import annotations
@@ -36,5 +37,6 @@ class ConsoleBackend(BaseTelephonyBackend):
                 "; ".join(f"{name} {number}" + (f" ext. {ext}" if ext else "") for name, number, ext in targets),
             )
         if call.extra.get("transcript"):
-            logger.warning("console telephony: the call would go like this:\n%s", call.extra["transcript"])
+            # It speaks the visitor's name and variables, which the logs keep out at INFO and above.
+            logger.debug("console telephony: the call would go like this:\n%s", call.extra["transcript"])
         return ProviderCall(sid=sid, status="queued")

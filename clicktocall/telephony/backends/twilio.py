@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from datetime import datetime
 from typing import Any
 
 from ...conf import conf
@@ -22,6 +23,8 @@ logger = logging.getLogger("clicktocall.telephony.twilio")
 
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 REQUEST_TIMEOUT = 10  # seconds for the HTTP request to the Calls resource
+GATEWAY_TIMEOUT = 504
+LOOKUP_LIMIT = 50  # the most recent calls between two numbers that a look-up reads
 
 
 _clients = threading.local()  # per thread: requests' sessions are not safe to share between threads
@@ -93,13 +96,58 @@ class TwilioBackend(BaseTelephonyBackend):
             created = client.calls.create(**self.call_parameters(call))
         except TwilioRestException as exc:
             transient = exc.status >= 500 or exc.status == 429
+            ambiguous = exc.status == GATEWAY_TIMEOUT  # a proxy gave up waiting: Twilio may have created it
             raise TelephonyError(
-                f"Twilio refused the call: HTTP {exc.status}, code {exc.code}: {exc.msg}",
+                f"Twilio {'did not answer' if ambiguous else 'refused the call'}: "
+                f"HTTP {exc.status}, code {exc.code}: {exc.msg}",
                 transient=transient,
                 status=exc.status,
+                ambiguous=ambiguous,
             ) from exc
         except TwilioException as exc:
             raise TelephonyError(f"Twilio error: {exc}", transient=True) from exc
         except OSError as exc:  # connection refused, DNS, timeouts (requests' errors are OSErrors)
+            if sent(exc):
+                raise TelephonyError(
+                    f"Twilio did not answer: {exc.__class__.__name__}: {exc}", transient=True, ambiguous=True
+                ) from exc
             raise TelephonyError(f"Twilio unreachable: {exc.__class__.__name__}: {exc}", transient=True) from exc
         return ProviderCall(sid=created.sid, status=str(created.status or "queued"), queue_time=queue_time(created))
+
+    def find_call(self, call: CallRequest, created_from: datetime, created_until: datetime) -> ProviderCall | None:
+        """Twilio's call to ``call.to`` from ``call.from_`` created between the two times.
+
+        Twilio's list of calls is filtered by number, not by the webhook URLs that name the
+        attempt: the times tell the attempt's call from others between the same numbers
+        (the cooldown keeps those minutes apart). Two matching calls cannot be told apart.
+        """
+        from twilio.base.exceptions import TwilioException
+
+        client = self.get_client()
+        try:
+            found = client.calls.list(to=call.to, from_=call.from_, limit=LOOKUP_LIMIT)
+        except (TwilioException, OSError) as exc:
+            raise TelephonyError(f"Twilio look-up failed: {exc.__class__.__name__}: {exc}", transient=True) from exc
+        matches = [c for c in found if c.date_created and created_from <= c.date_created <= created_until]
+        if len(matches) > 1:
+            raise TelephonyError(f"Twilio look-up: {len(matches)} calls match, cannot tell which is the attempt's")
+        return ProviderCall(sid=matches[0].sid, status=str(matches[0].status or "queued")) if matches else None
+
+
+def sent(exc: OSError) -> bool:
+    """Whether the request may have reached Twilio before ``exc``: then the call may exist.
+
+    A read timeout, a connection dropped while waiting for the answer, or an answer cut
+    short happen after the request was sent. A refused connection, a failed DNS look-up,
+    a connect timeout or a failed TLS handshake happen before: no call was created.
+    """
+    import requests
+    from urllib3.exceptions import ProtocolError
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(exc, (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError)):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return bool(exc.args) and isinstance(exc.args[0], ProtocolError)
+    return False

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clicktocall', '0002_stats_denormalized'),
+        ('clicktocall', '0003_attempt_limits_records'),
     ]
 
     operations = [
