@@ -67,7 +67,8 @@ def fill(target: int, line_ids: list[int]) -> float:
         sql = f"""
         INSERT INTO clicktocall_callattempt
           (line_id, token, phone, name, email, variables, submitted, client_ip, user_agent, referrer,
-           outcome, status, provider_call_id, error_detail, created_at, updated_at, answered_at, ended_at, duration)
+           outcome, status, provider_call_id, error_detail, created_at, updated_at, answered_at, ended_at, duration,
+           reminder)
         SELECT
           ({ids})[CASE WHEN i % 5 = 0 THEN 1 ELSE 2 + (i * 7919) % {len(line_ids) - 1} END],
           'bench-' || i,
@@ -82,7 +83,8 @@ def fill(target: int, line_ids: list[int]) -> float:
           now() - make_interval(secs => i * {SPACING_SECONDS}),
           now() - make_interval(secs => i * {SPACING_SECONDS}),
           NULL, NULL,
-          CASE WHEN i % 100 < 85 THEN 20 + i % 200 END
+          CASE WHEN i % 100 < 85 THEN 20 + i % 200 END,
+          0
         FROM generate_series(%s::bigint, %s::bigint) AS i
         """.replace("%", "%%").replace("%%s", "%s")  # the modulo operator, not placeholders
         with connection.cursor() as cursor:
