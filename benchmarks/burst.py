@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -206,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cps", type=float, nargs="+", default=[1.0, 10.0], help="provider rates to run at")
     parser.add_argument("--max-queue-wait", type=float, default=120.0)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: stop the servers it started too
     if not (1 <= args.requests <= 50_000 and 1 <= args.seconds <= 600 and 0 < args.max_queue_wait <= 600):
         parser.error("--requests 1…50000, --seconds 1…600, --max-queue-wait up to 600")
     if not all(0 < cps <= 100 for cps in args.cps):

@@ -485,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task-workers", type=int, default=4, help="db_worker processes in queued mode")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="cap on each load run")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: stop the servers it started too
     counts = ("requests", "rounds", "concurrency", "web_workers", "slow_requests", "twilio_requests", "task_workers")
     for name in counts:
         if not 1 <= getattr(args, name) <= 100_000:

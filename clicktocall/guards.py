@@ -20,6 +20,7 @@ against toll fraud.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -122,7 +123,8 @@ def keeps_details(client_ip: str | None) -> bool:
     if per_hour <= 0:
         return False
     try:
-        return limits.hit("refused", client_key(client_ip), [limits.Rate(per_hour, 3600)]) is None
+        counts = limits.rate_steps("refused", client_key(client_ip), [limits.Rate(per_hour, 3600)], time.time())
+        return limits.take(counts) is None  # one round trip on Redis
     except Exception as exc:
         logger.warning("could not count the refused requests of an address: %s", exc.__class__.__name__)
         return False

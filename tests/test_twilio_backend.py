@@ -414,3 +414,16 @@ def test_a_settings_change_builds_a_new_client(standin, settings):
     first = TwilioBackend().get_client()
     settings.TWILIO_AUTH_TOKEN = "another-token"
     assert TwilioBackend().get_client() is not first
+
+
+@pytest.mark.django_db
+def test_the_console_transcript_is_built_only_when_it_would_be_logged(line, caplog):
+    from clicktocall.callflow import request_extra
+
+    line.script = "Hello {{ name }}."
+    line.save()
+    attempt = CallAttempt.objects.create(line=line, phone=PHONE, name="Ann")
+    with caplog.at_level(logging.INFO, logger="clicktocall.telephony.console"):
+        assert "transcript" not in request_extra(attempt, ConsoleBackend())
+    with caplog.at_level(logging.DEBUG, logger="clicktocall.telephony.console"):
+        assert "Ann" in request_extra(attempt, ConsoleBackend())["transcript"]
