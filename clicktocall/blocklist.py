@@ -6,8 +6,9 @@ import ipaddress
 import time
 from datetime import datetime
 
-from django.db import models
-from django.db.models import Case, Exists, F, Q, Value, When
+from django.db import connections, models, router
+from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from .clients import client_network
@@ -50,11 +51,24 @@ BLOCKED_DETAIL = "blocklist: the number is blocked"
 
 
 def mark_if_blocked(attempt: models.Model, outcome: str) -> None:
-    """Set an unsaved attempt's outcome to ``outcome``, or ``blocked`` (with its detail) when its
-    number is on the active blocklist: decided by the INSERT itself, with no query of its own."""
-    blocked = Exists(active(BlockEntry.objects.filter(kind=BlockEntry.Kind.PHONE, value=attempt.phone)))
-    attempt.outcome = Case(When(blocked, then=Value("blocked")), default=Value(outcome))
-    attempt.error_detail = Case(When(blocked, then=Value(BLOCKED_DETAIL)), default=Value(""))
+    """Set an unsaved attempt's outcome to ``outcome``, or ``blocked`` when its number is on
+    the active blocklist: decided by the INSERT itself, with no query of its own (the
+    caller records the detail of a blocked attempt, a rare case)."""
+    ops = connections[router.db_for_write(type(attempt))].ops
+    sql = (
+        f"CASE WHEN EXISTS (SELECT 1 FROM {ops.quote_name(BlockEntry._meta.db_table)} WHERE kind = %s AND value = %s "
+        "AND (expires_at IS NULL OR expires_at > %s)) THEN %s ELSE %s END"
+    )
+    now = ops.adapt_datetimefield_value(timezone.now())
+    params = [BlockEntry.Kind.PHONE.value, attempt.phone, now, "blocked", outcome]
+    attempt.outcome = RawSQL(sql, params, output_field=models.CharField())
+
+
+def record_blocked(attempt: models.Model) -> None:
+    """Record why an attempt the INSERT found blocked was refused, and count a hit on its entry."""
+    attempt.error_detail = BLOCKED_DETAIL
+    type(attempt).objects.filter(pk=attempt.pk).update(error_detail=BLOCKED_DETAIL)
+    record_hit(phone_entry(attempt.phone))
 
 
 def normalize_network(value: str) -> str:

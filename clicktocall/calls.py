@@ -175,7 +175,7 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     if opening is None:
         blocklist.mark_if_blocked(attempt, outcome)  # the INSERT checks the number's blocklist entry
     elif blocklist.phone_entry(params.phone) is not None:
-        attempt.outcome, attempt.error_detail = CallAttempt.Outcome.BLOCKED, blocklist.BLOCKED_DETAIL
+        attempt.outcome = CallAttempt.Outcome.BLOCKED
     result = None
     try:
         if opening is not None and attempt.outcome == CallAttempt.Outcome.SCHEDULED:
@@ -193,7 +193,7 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         raise
     if attempt.outcome == CallAttempt.Outcome.BLOCKED:
         guards.give_back(line, params.phone, meta.client_ip, taken_at)  # no call: the request spends nothing
-        blocklist.record_hit(blocklist.phone_entry(params.phone))
+        blocklist.record_blocked(attempt)
         logger.debug("refused blocked: %s", attempt.error_detail)
         return Result(Outcome.ERROR, line, attempt)
     if result is not None:
