@@ -196,7 +196,8 @@ def run_rate(env: dict[str, str], cps: float, args: argparse.Namespace, log_path
     )
     print(table(["figure", "value"], rows))
     print(f"placed per second: {timeline(buckets)}")
-    problems = result.unexpected + duplicates + refused + left + (1 if most > cps else 0)
+    # An accepted call given up (expired) broke the answer the visitor got: a problem too.
+    problems = result.unexpected + duplicates + refused + left + outcomes.get("expired", 0) + (1 if most > cps else 0)
     return rows, problems
 
 
@@ -223,11 +224,12 @@ def main(argv: list[str] | None = None) -> int:
         f"database {env['DATABASE_URL']}, cache {env['REDIS_URL'] or 'in-process'}; server log {log_path}; "
         f"{os.cpu_count()} CPUs; gunicorn's default workers, 2 db_workers"
     )
-    print(knobs(line))
+    print(knobs(line, pace=" and ".join(f"{cps:g}" for cps in args.cps) + " calls/s, a run each"))
     problems = 0
     for cps in args.cps:
         problems += run_rate(env, cps, args, log_path, line)[1]
-    return verdict(problems, "unexpected answers, duplicates, 429s, calls left or seconds over the rate", log_path)
+    what = "unexpected answers, duplicates, 429s, calls left or given up, or seconds over the rate"
+    return verdict(problems, what, log_path)
 
 
 if __name__ == "__main__":

@@ -132,9 +132,11 @@ SCENARIOS = [
 QUEUED_SUCCESS = Scenario("/outgoing success, queued", "POST", "/outgoing/", SCENARIOS[1].params, (200, PLACED))
 
 
-def knobs(line) -> str:
+def knobs(line, pace: str = "") -> str:
     """What the run changes from a production set-up, and the limits it runs under."""
     from clicktocall.conf import conf
+
+    pace = pace or f"{conf.PROVIDER_CPS:,g} calls/s (default 1), taken on every request, never waited for"
 
     return (
         f"limits at their defaults: cooldown {conf.COOLDOWN_SECONDS} s, per address {conf.IP_RATE}, "
@@ -142,7 +144,7 @@ def knobs(line) -> str:
         f"trusted proxy (X-Forwarded-For, CLICKTOCALL_TRUSTED_PROXIES={conf.TRUSTED_PROXIES}), each with a "
         f"number no earlier run used (from +1617{523 + _first // 10000:03d}{_first % 10000:04d})\n"
         f"knobs: the benchmark line's daily cap is {line.daily_cap:,} (default {conf.DAILY_CAP:,} a day); "
-        f"the provider's pace is {conf.PROVIDER_CPS:,g} calls/s (default 1), taken on every request, never waited for"
+        f"the provider's pace is {pace}"
     )
 
 

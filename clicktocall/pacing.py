@@ -18,8 +18,9 @@ Two paces are kept:
   (nothing is taken).
 - ``provider``, taken right before each call is handed to the provider: the worker (or,
   with direct placement, the request, for at most ``DIRECT_MAX_WAIT`` seconds) waits for
-  its turn. A queued call that has waited longer than ``CLICKTOCALL_MAX_QUEUE_WAIT``
-  since its request is not placed (``expired``): the visitor has left.
+  its turn. A queued call that has waited clearly longer than ``CLICKTOCALL_MAX_QUEUE_WAIT``
+  since its request (``expires_after``: a tenth more, at least 5 s) is not placed
+  (``expired``): the visitor has left.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ PROVIDER = "provider"
 # than the account allows (50 ms of slack in any one-second window).
 MARGIN = 1.05
 DIRECT_MAX_WAIT = 5.0  # seconds a visitor's request may wait for its turn with direct placement
+EXPIRY_SLACK = 5.0  # seconds; at least this past the maximum wait before a queued call is given up
 WARN_SHARE = 0.8  # the admin warns when the expected wait reaches this share of the maximum
 
 # KEYS[1]: the pace; ARGV: interval, longest wait (< 0: any). Returns {taken, wait} (wait as text).
@@ -74,6 +76,14 @@ class Turn:
 def max_wait() -> float | None:
     """``CLICKTOCALL_MAX_QUEUE_WAIT`` in seconds, or None when it is 0 (no maximum)."""
     return conf.MAX_QUEUE_WAIT or None
+
+
+def expires_after() -> float | None:
+    """Seconds after which a waiting call is given up: the maximum wait and a tenth more (at
+    least 5 s), so that a call accepted with a wait just under the maximum, placed on its
+    turn, is not given up for the milliseconds its placement takes."""
+    longest = max_wait()
+    return None if longest is None else longest + max(EXPIRY_SLACK, 0.1 * longest)
 
 
 def interval() -> float:

@@ -202,12 +202,12 @@ def _reschedule(attempt: CallAttempt, when) -> str:
 
 
 def _expired(attempt: CallAttempt, try_number: int) -> bool:
-    """Whether the call waited longer than ``CLICKTOCALL_MAX_QUEUE_WAIT``; if so it is recorded ``expired``."""
-    longest = pacing.max_wait()
+    """Whether the call waited past its maximum (``pacing.expires_after``); if so it is recorded ``expired``."""
+    longest = pacing.expires_after()
     waited = (timezone.now() - (attempt.scheduled_for or attempt.created_at)).total_seconds()
     if longest is None or waited <= longest:
         return False
-    detail = f"not placed: waited {waited:.0f} s in the queue (most {longest:g} s)"
+    detail = f"not placed: waited {waited:.0f} s in the queue (most {pacing.max_wait():g} s)"
     CallAttempt.objects.filter(pk=attempt.pk, outcome=CallAttempt.Outcome.PENDING).update(
         outcome=CallAttempt.Outcome.EXPIRED, error_detail=detail, updated_at=timezone.now()
     )

@@ -77,17 +77,26 @@ def test_direct_placement_waits_a_little_for_its_turn_then_refuses(paced, client
     assert CallAttempt.objects.filter(outcome=CallAttempt.Outcome.BUSY).count() == 1
 
 
+def test_a_call_is_given_up_a_little_after_the_maximum_wait(settings):
+    settings.CLICKTOCALL_MAX_QUEUE_WAIT = 120
+    assert pacing.expires_after() == 132  # a tenth more
+    settings.CLICKTOCALL_MAX_QUEUE_WAIT = 2.5
+    assert pacing.expires_after() == 7.5  # at least 5 s more
+    settings.CLICKTOCALL_MAX_QUEUE_WAIT = 0
+    assert pacing.expires_after() is None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_queued_call_whose_wait_has_passed_is_not_placed(queued, line, outbox):
     late = CallAttempt.objects.create(line=line, phone="+16175232338", outcome=CallAttempt.Outcome.QUEUED)
-    CallAttempt.objects.filter(pk=late.pk).update(created_at=timezone.now() - timedelta(seconds=3))
+    CallAttempt.objects.filter(pk=late.pk).update(created_at=timezone.now() - timedelta(seconds=8))
     fresh = CallAttempt.objects.create(line=line, phone="+16175232339", outcome=CallAttempt.Outcome.QUEUED)
     place_attempt.enqueue(late.pk)
     place_attempt.enqueue(fresh.pk)
     call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
     late.refresh_from_db()
     fresh.refresh_from_db()
-    assert late.outcome == CallAttempt.Outcome.EXPIRED and "waited 3 s" in late.error_detail
+    assert late.outcome == CallAttempt.Outcome.EXPIRED and "waited 8 s" in late.error_detail
     assert fresh.outcome == CallAttempt.Outcome.PLACED and fresh.placed_at is not None
     assert [call.to for call in outbox] == ["+16175232339"]
 
