@@ -40,6 +40,7 @@ from .load import (
     reserve_numbers,
     task_workers,
     timed,
+    unplace_leftovers,
     verdict,
 )
 
@@ -147,6 +148,7 @@ def run_rate(env: dict[str, str], cps: float, args: argparse.Namespace, log_path
     from .load import https_standin
 
     PaceState.objects.all().delete()  # each rate starts with an empty queue: paces of its own
+    unplace_leftovers(line)  # and no task an earlier, interrupted run left behind
     paced = {
         "DJANGO_CACHE_KEY_PREFIX": f"bench-burst-{uuid.uuid4().hex[:8]}",
         "CLICKTOCALL_PLACEMENT": "queued",
