@@ -6,8 +6,10 @@ Prints, side by side: requests/s and p50/p99 latency of the baseline (a bare DRF
 inserting one row), ``/outgoing`` success (console telephony), ``/outgoing`` rejected
 input and JSONP, each with its ratio to the baseline; the SQL queries of each kind of
 request; and ``/outgoing`` with a provider that takes 300 ms, placed directly and queued
-(with ``db_worker`` processes placing the calls). Requests and durations are bounded;
-everything listens on 127.0.0.1 only.
+(with ``db_worker`` processes placing the calls); and ``/outgoing`` with no webhook
+endpoint, with one whose receiver answers at once and with one whose receiver is dead
+(it accepts connections and never answers), while ``db_worker`` processes deliver.
+Requests and durations are bounded; everything listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -351,6 +353,108 @@ def queries_per_request() -> list[tuple[str, int, int, str]]:
     return counted
 
 
+@contextmanager
+def dead_receiver() -> Iterator[int]:
+    """A port that takes connections into its backlog and never answers: every delivery times out."""
+    with socket.socket() as listener:
+        listener.bind((HOST, 0))
+        listener.listen(4096)
+        yield listener.getsockname()[1]
+
+
+@contextmanager
+def live_receiver() -> Iterator[int]:
+    """A receiver that answers 204 to every POST, in a thread."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+            pass
+
+    server = ThreadingHTTPServer((HOST, 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def webhook_rows(env: dict[str, str], args: argparse.Namespace, log_path: str) -> list[list[object]]:
+    """``/outgoing`` with no endpoint, with one whose receiver answers at once and with one whose receiver
+    is dead, in interleaved rounds against the same servers, while ``db_worker`` processes deliver; then
+    with no endpoint and with one, without workers: what the request itself pays."""
+    from clicktocall.events.models import Event, WebhookDelivery, WebhookEndpoint
+
+    queued = {"DJANGO_TASKS_BACKEND": "database", "CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS": HOST, **UNLIMITED}
+    success = SCENARIOS[1]
+    results: dict[str, Stats] = {}
+
+    def rounds(port: int, endpoints: dict[str, object]) -> None:
+        """Each label's share of the requests, in interleaved rounds, with only its endpoint active."""
+        load(port, success, args.web_workers * 4, args.web_workers)
+        per_round = max(1, args.webhook_requests // args.rounds)
+        for _ in range(args.rounds):
+            for label, active in endpoints.items():
+                for endpoint in endpoints.values():
+                    if endpoint is not None:  # saving an endpoint drops the subscriptions the servers cache
+                        endpoint.is_active = endpoint is active
+                        endpoint.save(update_fields=["is_active", "updated_at"])
+                stats = results.setdefault(label, Stats())
+                stats.merge(load(port, success, per_round, args.concurrency, args.max_seconds))
+
+    WebhookEndpoint.objects.all().delete()
+    with dead_receiver() as dead_port, live_receiver() as live_port:
+        live, dead = (
+            WebhookEndpoint.objects.create(
+                url=f"http://{HOST}:{port}/hook", events=list(Event.values), timeout=WEBHOOK_TIMEOUT, is_active=False
+            )
+            for port in (live_port, dead_port)
+        )
+        with (
+            gunicorn(env, args.web_workers, log_path, **queued) as port,
+            task_workers(env, args.task_workers, log_path, **queued),
+        ):
+            rounds(port, {
+                "no endpoint": None,
+                "endpoint, live receiver": live,
+                f"endpoint, dead receiver ({WEBHOOK_TIMEOUT} s timeout)": dead,
+            })
+            deliveries = WebhookDelivery.objects.count()
+        with gunicorn(env, args.web_workers, log_path, **queued) as port:
+            rounds(port, {"no endpoint, no worker running": None, "endpoint, no worker running": dead})
+    WebhookEndpoint.objects.all().delete()  # the workers have stopped
+    print(f"{deliveries} webhook deliveries recorded while the workers ran")
+    rows = []
+    for label, s in results.items():
+        if label.startswith("no endpoint"):  # each phase is compared with its own run without an endpoint
+            base_p50 = percentile(s.latencies, 0.5) * 1000
+        p50, p99 = percentile(s.latencies, 0.5) * 1000, percentile(s.latencies, 0.99) * 1000
+        rows.append([label, s.done, s.errors, fmt(s.rps), fmt(p50, 2), fmt(p99, 2), f"{p50 / base_p50:.2f}×"])
+    return rows
+
+
+WEBHOOK_TIMEOUT = 5
+# The load comes from one address: no rate limit, cooldown or cap may refuse it.
+UNLIMITED = {"CLICKTOCALL_IP_RATE": "off", "CLICKTOCALL_PHONE_RATE": "off", "CLICKTOCALL_COOLDOWN_SECONDS": "0",
+             "CLICKTOCALL_DAILY_CAP": "0"}
+
+
+def print_webhook_rows(env: dict[str, str], args: argparse.Namespace, log_path: str) -> int:
+    """The webhook rows, printed; returns how many requests did not get the expected answer."""
+    rows = webhook_rows(env, args, log_path)
+    print(f"\n/outgoing with webhooks ({args.webhook_requests} requests in {args.rounds} interleaved rounds, "
+          f"{args.concurrency} concurrent, {args.web_workers} gunicorn workers, {args.task_workers} db_workers "
+          "delivering, then none)")
+    print(table(["webhook endpoint", "requests", "errors", "req/s", "p50 ms", "p99 ms", "p50 vs no endpoint"], rows))
+    return sum(int(row[2]) for row in rows)
+
+
 def fmt(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
@@ -486,6 +590,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--twilio-requests", type=int, default=600, help="requests with the Twilio backend")
     parser.add_argument("--task-workers", type=int, default=4, help="db_worker processes in queued mode")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="cap on each load run")
+    parser.add_argument("--webhook-requests", type=int, default=600, help="requests with and without webhooks")
+    parser.add_argument("--webhooks-only", action="store_true", help="only /outgoing with and without webhooks")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: stop the servers it started too
     counts = ("requests", "rounds", "concurrency", "web_workers", "slow_requests", "twilio_requests", "task_workers")
@@ -509,6 +615,8 @@ def main(argv: list[str] | None = None) -> int:
     print(knobs(line))
     print()
 
+    if args.webhooks_only:
+        return verdict(print_webhook_rows(env, args, log_path), "requests did not get the expected answer", log_path)
     scenarios = [*SCENARIOS, QUEUED_SUCCESS]
     results = {s.name: Stats() for s in scenarios}
     with (
@@ -584,6 +692,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.concurrency} concurrent, {args.web_workers} gunicorn workers)"
     )
     print(table(["placement", "requests", "errors", "req/s", "p50 ms", "p99 ms", "all placed after"], slow_rows))
+    errors += print_webhook_rows(env, args, log_path)
     return verdict(errors, "requests or calls did not get the expected answer", log_path)
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from . import blocklist, callflow, guards, lifecycle, lines, pacing, signals, targets
 from .conf import conf
+from .events.delivery import batched
 from .exceptions import ClickToCallError, TelephonyError
 from .hours import callbacks
 from .models import CallAttempt, CampaignLine
@@ -101,6 +102,12 @@ def _new_attempt(
     )
 
 
+def _record(attempt: CallAttempt) -> None:
+    """Save a new attempt, and announce it."""
+    attempt.save()
+    signals.attempt_created.send(sender=CallAttempt, attempt=attempt)
+
+
 def _refuse(
     line: CampaignLine | None, params: OutgoingParams, meta: RequestMeta, outcome: Outcome, code: str, detail: str
 ) -> Result:
@@ -109,7 +116,7 @@ def _refuse(
         attempt = _new_attempt(line, params, meta, code, detail[:REFUSAL_DETAIL_MAX])
         if not guards.keeps_details(meta.client_ip):
             _minimize(attempt)
-        attempt.save()
+        _record(attempt)
     logger.debug("refused %s: %s", code, detail)
     return Result(outcome, line, attempt)
 
@@ -127,6 +134,7 @@ def _minimize(attempt: CallAttempt) -> None:
     attempt.error_detail = (note + attempt.error_detail)[:MINIMAL_DETAIL_MAX]
 
 
+@batched
 def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     """Handle one validated ``/outgoing`` request end to end."""
     line = find_line(params.campaign_line)
@@ -179,13 +187,16 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     result = None
     try:
         if opening is not None and attempt.outcome == CallAttempt.Outcome.SCHEDULED:
-            return callbacks.schedule_attempt(attempt, opening)
+            result = callbacks.schedule_attempt(attempt, opening)
+            signals.attempt_created.send(sender=CallAttempt, attempt=attempt)
+            return result
         if outcome == CallAttempt.Outcome.QUEUED:
             from .placement import record_and_enqueue
 
             result = record_and_enqueue(attempt)
+            signals.attempt_created.send(sender=CallAttempt, attempt=attempt)
         else:
-            attempt.save()
+            _record(attempt)
     except Exception:
         # No record, no call: the request must not keep the limits it took.
         if attempt.pk is None:

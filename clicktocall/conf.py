@@ -48,6 +48,12 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_PROVIDER_CPS": 1,
     # Targets
     "CLICKTOCALL_US_DATA_MAX_AGE_DAYS": 180,
+    # Events out: webhooks to the campaign's systems
+    "CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS": [],
+    "CLICKTOCALL_WEBHOOK_BACKOFF": 60.0,
+    "CLICKTOCALL_WEBHOOK_RETRY_PERIOD": 86400,
+    "CLICKTOCALL_WEBHOOK_MAX_BYTES": 65536,
+    "CLICKTOCALL_WEBHOOK_CACHE_SECONDS": 300,
 }
 
 BACKEND_ALIASES = {
@@ -92,12 +98,16 @@ class Settings:
     def DEFAULT_REGION(self) -> str:
         return str(self._get("CLICKTOCALL_DEFAULT_REGION")).upper()
 
-    @property
-    def REDIRECT_HOSTS(self) -> list[str]:
-        value = self._get("CLICKTOCALL_REDIRECT_HOSTS") or []
-        if isinstance(value, str):  # a mistake the checks report (E006); never a list of characters
+    def _hosts(self, name: str) -> list[str]:
+        """A setting that lists host names, lowercased."""
+        value = self._get(name) or []
+        if isinstance(value, str):  # a mistake the checks report; never a list of characters
             value = value.split(",")
         return [lowered(host.strip()) for host in value if isinstance(host, str) and host.strip()]
+
+    @property
+    def REDIRECT_HOSTS(self) -> list[str]:
+        return self._hosts("CLICKTOCALL_REDIRECT_HOSTS")
 
     @property
     def TRUSTED_PROXIES(self) -> int:
@@ -187,6 +197,32 @@ class Settings:
     def US_DATA_MAX_AGE_DAYS(self) -> int:
         """How old (by its release date) the US Congress data may be before ``check`` warns."""
         return int(self._get("CLICKTOCALL_US_DATA_MAX_AGE_DAYS"))
+
+    @property
+    def WEBHOOK_ALLOWED_HOSTS(self) -> list[str]:
+        """Hosts (names or addresses; ``.example.org`` for a domain) webhooks may reach on a
+        loopback, private or link-local address, e.g. a CRM inside the campaign's network."""
+        return self._hosts("CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS")
+
+    @property
+    def WEBHOOK_BACKOFF(self) -> float:
+        """Seconds before a failed delivery's first retry; each further retry waits twice as long."""
+        return max(0.0, float(self._get("CLICKTOCALL_WEBHOOK_BACKOFF")))
+
+    @property
+    def WEBHOOK_RETRY_PERIOD(self) -> int:
+        """Seconds during which a failed delivery is retried; an endpoint failing this long is paused."""
+        return max(0, int(self._get("CLICKTOCALL_WEBHOOK_RETRY_PERIOD")))
+
+    @property
+    def WEBHOOK_MAX_BYTES(self) -> int:
+        """The largest body a webhook carries; a larger event leaves out its variables."""
+        return max(1024, int(self._get("CLICKTOCALL_WEBHOOK_MAX_BYTES")))
+
+    @property
+    def WEBHOOK_CACHE_SECONDS(self) -> int:
+        """How long the list of subscribed endpoints is cached (it is dropped whenever one changes)."""
+        return max(0, int(self._get("CLICKTOCALL_WEBHOOK_CACHE_SECONDS")))
 
 
 conf = Settings()

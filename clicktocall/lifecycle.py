@@ -3,7 +3,7 @@
 Statuses only move forward (queued → initiated → ringing → in-progress → an end
 status), whatever order the provider's callbacks arrive in and however often; an ended
 call stays ended. Each change is recorded under a row lock and announced with
-``signals.call_status_changed``.
+``signals.call_status_changed``, and the end of the call with ``signals.call_completed``.
 """
 
 from __future__ import annotations
@@ -119,6 +119,8 @@ def advance(
     if changed:
         logger.info("attempt %s: %s -> %s", attempt.pk, old or "-", status)
         signals.call_status_changed.send(sender=CallAttempt, attempt=attempt, old_status=old, new_status=status)
+        if status in END_STATUSES and old not in END_STATUSES:
+            signals.call_completed.send(sender=CallAttempt, attempt=attempt)
     return changed
 
 

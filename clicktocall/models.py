@@ -362,6 +362,8 @@ class CallAttempt(models.Model):
             models.Index(fields=["status", "-created_at"], name="ctc_attempt_status_date"),
             models.Index(fields=["-created_at"], name="ctc_attempt_date"),
             models.Index(fields=["phone"], name="ctc_attempt_phone"),
+            # The results API's incremental sync: attempts changed since a time, oldest change first.
+            models.Index(fields=["updated_at"], name="ctc_attempt_updated"),
         ]
 
     def __str__(self) -> str:
@@ -531,5 +533,8 @@ class LimitCounter(models.Model):
         return self.key
 
 
-# The tables of the US Congress target source belong to this app.
+# The tables of the US Congress target source, the events out (webhooks) and the API's
+# tokens belong to this app too.
+from .api.models import ApiToken  # noqa: E402, F401
+from .events.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401
 from .targets.us_congress.models import CongressDataset, CongressMember, CongressOffice, ZipDistrict  # noqa: E402, F401

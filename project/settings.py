@@ -196,6 +196,8 @@ except ValueError:
     raise ImproperlyConfigured("CLICKTOCALL_PLACEMENT_BACKOFF must be a number of seconds") from None
 CLICKTOCALL_LOG_FULL_NUMBERS = env_bool("CLICKTOCALL_LOG_FULL_NUMBERS", False)
 CLICKTOCALL_US_DATA_MAX_AGE_DAYS = env_int("CLICKTOCALL_US_DATA_MAX_AGE_DAYS", 180)
+# Webhooks may reach internal addresses only on these hosts (e.g. a CRM inside the network).
+CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS = env_list("CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS")
 
 
 # The provider account's calls per second (0: no pacing) and the longest a call may wait for its turn.

@@ -254,10 +254,14 @@ def assert_host_project_works(found: dict, output: str) -> None:
     # The project keeps its own /api/; the app's parts answer where they are mounted.
     assert found["own_api"] == "the project's own API"
     assert found["webhook"].startswith("/calls/twilio/voice/")
-    # The API description is /outgoing's alone, mounted one part at a time or all at the root,
-    # public, and never the project's own REST framework views.
+    # The API description is the app's alone, mounted one part at a time (here without the
+    # results API) or all at the root, public, and never the project's own REST framework views.
     assert found["schema"] == [200, {"paths": ["/outgoing"], "title": "Click-to-Call"}]
-    assert found["schema_all"] == [200, {"paths": ["/outgoing"], "title": "Click-to-Call"}]
+    results_api = ["/api/v1/attempts/", "/api/v1/attempts/{id}/", "/api/v1/lines/", "/api/v1/lines/{id}/"]
+    assert found["schema_all"] == [
+        200,
+        {"paths": [*results_api, "/api/v1/lines/{id}/results/", "/outgoing"], "title": "Click-to-Call"},
+    ]
     # In a project, settings are not environment variables.
     assert len(found["e002_hints"]) == 2
     assert all("Django settings" in hint and "environment variable" not in hint for hint in found["e002_hints"])

@@ -16,6 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from clicktocall import blocklist, lines
+from clicktocall.events import delivery
+from clicktocall.events.models import WebhookEndpoint
 from clicktocall.models import CallAttempt
 
 from .contract import LINE
@@ -28,8 +30,9 @@ REQUEST = {"phone": "617-523-2338", "campaign_line": "8559299898", "name": "Ann"
 
 @pytest.fixture(autouse=True)
 def _warm(db):
-    """The network blocklist and the lines are read once and then kept."""
+    """The network blocklist, the lines and the webhook subscriptions are read once and then kept."""
     blocklist.network_entry("192.0.2.1")
+    delivery.subscriptions()
 
 
 def send(client, data=REQUEST, **extra):
@@ -135,3 +138,22 @@ def test_an_accepted_request_takes_its_limits_in_one_round_trip_to_redis(
         response = client.post("/outgoing/", REQUEST, REMOTE_ADDR="198.18.0.1")
     assert response.status_code == 200 and response.json()["error"] is False
     assert trips[0] <= (2 if placement == "queued" else 3)  # direct: and the provider's turn
+
+
+@pytest.mark.parametrize("placement", ["direct", "queued"])
+def test_the_events_of_a_request_cost_one_insert(
+    settings, client, line, outbox, django_capture_on_commit_callbacks, placement
+):
+    settings.CLICKTOCALL_PLACEMENT = placement
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    events = ["attempt.created", "call.placed", "call.status_changed"]
+    WebhookEndpoint.objects.create(url="https://crm.example.org/hook", events=events)
+    delivery.subscriptions()
+    with django_capture_on_commit_callbacks(execute=True):
+        queries = accepted(client)
+    assert len(queries) <= BUDGET[placement] + 1, queries
+    fan_out = DBTaskResult.objects.get(task_path="clicktocall.events.delivery.fan_out")
+    published = [item[0] for item in fan_out.args_kwargs["args"][0]]
+    assert published == (
+        events[:1] if placement == "queued" else ["attempt.created", "call.status_changed", "call.placed"]
+    )

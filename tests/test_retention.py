@@ -120,3 +120,17 @@ def test_anonymize_clears_the_provider_call_ids_of_the_call_and_its_legs(line, t
     assert (old.provider_call_id, leg.provider_call_id) == ("", "")
     assert (old.status, leg.target_id) == ("completed", targets[0].pk)  # the figures stay
     assert recent.provider_call_id == "CA" + "3" * 32
+
+
+def test_webhook_deliveries_older_than_the_period_are_deleted(line):
+    from clicktocall.events.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(url="https://crm.example.org/hook", events=["attempt.created"])
+    old = WebhookDelivery.objects.create(endpoint=endpoint, event="attempt.created", body='{"phone": "+16175232338"}')
+    recent = WebhookDelivery.objects.create(endpoint=endpoint, event="attempt.created", body="{}")
+    WebhookDelivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=91))
+
+    assert "Would delete 1 webhook deliveries" in run("--days", "90", "--dry-run")
+    assert WebhookDelivery.objects.count() == 2
+    assert "Deleted 1 webhook deliveries" in run("--days", "90")
+    assert list(WebhookDelivery.objects.all()) == [recent]

@@ -26,6 +26,8 @@ from ..export import as_attachment, spreadsheet_text
 from ..stats import MAX_DAYS, LineStats, default_range, line_stats
 
 DEFAULT_DAYS = 30
+# Dates a range may span: the day after the last one must still be a date, in any time zone.
+EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(9998, 12, 31)
 
 
 class StatsRangeForm(forms.Form):
@@ -38,6 +40,8 @@ class StatsRangeForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
+            if start < EARLIEST or end > LATEST:
+                raise forms.ValidationError(f"Choose dates from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}.")
             if start > end:
                 raise forms.ValidationError("The start date must be on or before the end date.")
             if (end - start).days + 1 > MAX_DAYS:

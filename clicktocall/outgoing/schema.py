@@ -3,7 +3,8 @@
 ``outgoing_schema`` decorates the view. ``OutgoingSchemaView`` serves the description
 with settings of its own, so that neither the project's ``SPECTACULAR_SETTINGS`` nor its
 REST framework defaults change it, and ``only_public_endpoints`` keeps every other view
-(the provider's webhooks, the schema itself, any view of the project) out of it.
+(the provider's webhooks, the schema itself, any view of the project) out of it; the
+results API is in it (see ``clicktocall.api.schema``).
 """
 
 from __future__ import annotations
@@ -176,7 +177,8 @@ def outgoing_schema(view: type) -> type:
 
 
 def only_public_endpoints(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
-    """Keep ``/outgoing`` only, where it is mounted, under its path without the optional slash."""
+    """Keep ``/outgoing``, where it is mounted, under its path without the optional slash, and the results API."""
+    from ..api.schema import describes
     from .views import OutgoingView
 
     kept = []
@@ -184,6 +186,8 @@ def only_public_endpoints(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
         view_class = getattr(callback, "cls", None)
         if isinstance(view_class, type) and issubclass(view_class, OutgoingView) and method in ("GET", "POST"):
             kept.append((path.rstrip("/").rstrip("?").rstrip("/"), path_regex, method, callback))
+        elif describes(view_class):
+            kept.append((path, path_regex, method, callback))
     return kept
 
 
@@ -195,7 +199,7 @@ SCHEMA_SETTINGS = {
     "DESCRIPTION": "Ask a campaign to phone a constituent: a drop-in replacement for RevereCalling's /outgoing.",
     "VERSION": "1.0.0",
     "PREPROCESSING_HOOKS": ["clicktocall.outgoing.schema.only_public_endpoints"],
-    "POSTPROCESSING_HOOKS": [],
+    "POSTPROCESSING_HOOKS": ["clicktocall.api.schema.complete"],
     "COMPONENT_SPLIT_REQUEST": True,
 }
 SCHEMA_SETTINGS.pop("DEFAULT_GENERATOR_CLASS")

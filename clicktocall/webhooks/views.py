@@ -24,7 +24,7 @@ from django.http import (
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .. import blocklist, callflow, calls, lifecycle, targets
+from .. import blocklist, callflow, calls, lifecycle, signals, targets
 from ..exceptions import WebhookSignatureError
 from ..hours import callbacks
 from ..models import CallAttempt
@@ -150,6 +150,7 @@ def _opt_out(attempt: CallAttempt, digits: str) -> None:
         blocklist.add_opt_out(attempt.phone, note=note)
         callbacks.cancel_for_phone(attempt.phone, "the person opted out")
         logger.info("attempt %s: %s opted out", attempt.pk, attempt.phone)
+        signals.caller_opted_out.send(sender=CallAttempt, attempt=attempt)
 
 
 @webhook("remind")

@@ -122,6 +122,18 @@ def log_in_as_staff(page, live_server, next_path: str):
     return user
 
 
+def csp_violations(page) -> list[str]:
+    """The Content-Security-Policy violations the page reports from now on (a list that fills up)."""
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    return violations
+
+
+def log_in_to_the_admin(page, live_server) -> None:
+    log_in_as_staff(page, live_server, "/admin/")
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
         pass

@@ -7,17 +7,15 @@ from django.contrib.auth.models import User
 
 from clicktocall.models import BlockEntry
 
-from .conftest import STAFF_PASSWORD, log_in_as_staff
+from .conftest import STAFF_PASSWORD, csp_violations, log_in_to_the_admin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_staff_blocks_a_number_in_the_admin_without_csp_violations(page, live_server, line, outbox):
-    violations: list[str] = []
-    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    violations = csp_violations(page)
 
-    log_in_as_staff(page, live_server, "/admin/")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    log_in_to_the_admin(page, live_server)
 
     page.goto(f"{live_server.url}/admin/clicktocall/blockentry/add/")
     page.select_option("#id_kind", "phone")

@@ -9,7 +9,9 @@ address, user agent, referring page, submitted parameters, variables, the error
 detail, which can quote the number or the address, and the provider's call ids of the
 call and of its target legs, which lead back to the number in the provider's console)
 and keeps the line, the outcome, the call's status, times and duration, so the
-campaign's figures stay. The work is done in batches, each in its own transaction.
+campaign's figures stay. Webhook deliveries older than N days are deleted in either mode:
+their bodies hold what the events carried. The work is done in batches, each in its own
+transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ...models import CallAttempt, CallLeg
+from ...models import CallAttempt, CallLeg, WebhookDelivery
 
 ANONYMOUS = {
     "phone": "",
@@ -67,12 +69,17 @@ class Command(BaseCommand):
         if not delete:
             old = old.filter(identifying())
         verb = "delete" if delete else "anonymize"
+        deliveries = WebhookDelivery.objects.filter(created_at__lt=cutoff)
         if dry_run:
             self.stdout.write(f"Would {verb} {old.count()} call attempts older than {cutoff:%Y-%m-%d %H:%M} UTC.")
+            self.stdout.write(f"Would delete {deliveries.count()} webhook deliveries.")
             return
-        done = self._in_batches(old, batch_size, delete, options.get("verbosity", 1))
+        verbosity = options.get("verbosity", 1)
+        done = self._in_batches(old, batch_size, delete, verbosity)
         past = "Deleted" if delete else "Anonymized"
         self.stdout.write(self.style.SUCCESS(f"{past} {done} call attempts older than {cutoff:%Y-%m-%d %H:%M} UTC."))
+        done = self._in_batches(deliveries, batch_size, True, verbosity)
+        self.stdout.write(self.style.SUCCESS(f"Deleted {done} webhook deliveries."))
 
     def _in_batches(self, queryset: QuerySet, batch_size: int, delete: bool, verbosity: int) -> int:
         done = 0
@@ -83,7 +90,7 @@ class Command(BaseCommand):
                 return done
             last_pk = pks[-1]
             with transaction.atomic():
-                batch = CallAttempt.objects.filter(pk__in=pks)
+                batch = queryset.model.objects.filter(pk__in=pks)
                 if delete:
                     batch.delete()
                 else:
