@@ -420,11 +420,14 @@ def webhook_rows(env: dict[str, str], args: argparse.Namespace, log_path: str) -
             gunicorn(env, args.web_workers, log_path, **queued) as port,
             task_workers(env, args.task_workers, log_path, **queued),
         ):
-            rounds(port, {
-                "no endpoint": None,
-                "endpoint, live receiver": live,
-                f"endpoint, dead receiver ({WEBHOOK_TIMEOUT} s timeout)": dead,
-            })
+            rounds(
+                port,
+                {
+                    "no endpoint": None,
+                    "endpoint, live receiver": live,
+                    f"endpoint, dead receiver ({WEBHOOK_TIMEOUT} s timeout)": dead,
+                },
+            )
             deliveries = WebhookDelivery.objects.count()
         with gunicorn(env, args.web_workers, log_path, **queued) as port:
             rounds(port, {"no endpoint, no worker running": None, "endpoint, no worker running": dead})
@@ -441,16 +444,22 @@ def webhook_rows(env: dict[str, str], args: argparse.Namespace, log_path: str) -
 
 WEBHOOK_TIMEOUT = 5
 # The load comes from one address: no rate limit, cooldown or cap may refuse it.
-UNLIMITED = {"CLICKTOCALL_IP_RATE": "off", "CLICKTOCALL_PHONE_RATE": "off", "CLICKTOCALL_COOLDOWN_SECONDS": "0",
-             "CLICKTOCALL_DAILY_CAP": "0"}
+UNLIMITED = {
+    "CLICKTOCALL_IP_RATE": "off",
+    "CLICKTOCALL_PHONE_RATE": "off",
+    "CLICKTOCALL_COOLDOWN_SECONDS": "0",
+    "CLICKTOCALL_DAILY_CAP": "0",
+}
 
 
 def print_webhook_rows(env: dict[str, str], args: argparse.Namespace, log_path: str) -> int:
     """The webhook rows, printed; returns how many requests did not get the expected answer."""
     rows = webhook_rows(env, args, log_path)
-    print(f"\n/outgoing with webhooks ({args.webhook_requests} requests in {args.rounds} interleaved rounds, "
-          f"{args.concurrency} concurrent, {args.web_workers} gunicorn workers, {args.task_workers} db_workers "
-          "delivering, then none)")
+    print(
+        f"\n/outgoing with webhooks ({args.webhook_requests} requests in {args.rounds} interleaved rounds, "
+        f"{args.concurrency} concurrent, {args.web_workers} gunicorn workers, {args.task_workers} db_workers "
+        "delivering, then none)"
+    )
     print(table(["webhook endpoint", "requests", "errors", "req/s", "p50 ms", "p99 ms", "p50 vs no endpoint"], rows))
     return sum(int(row[2]) for row in rows)
 
