@@ -9,12 +9,14 @@ from .blocklist import LineLimitsMixin
 from .callflow import CallFlowLineAdminMixin
 from .export import LineExportMixin
 from .hours import OfficeHoursLineAdminMixin
+from .queue import LineQueueMixin
 from .stats import LineStatsMixin
 from .targets import TargetSourceLineAdminMixin
 
 
 @admin.register(CampaignLine)
 class CampaignLineAdmin(
+    LineQueueMixin,
     OfficeHoursLineAdminMixin,
     TargetSourceLineAdminMixin,
     LineStatsMixin,

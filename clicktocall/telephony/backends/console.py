@@ -19,6 +19,10 @@ class ConsoleBackend(BaseTelephonyBackend):
     name = "console"
     describes_calls = True
 
+    def wants_transcript(self) -> bool:
+        """Whether the transcript would be logged (``DEBUG``): otherwise it is not built."""
+        return logger.isEnabledFor(logging.DEBUG)
+
     def place_call(self, call: CallRequest) -> ProviderCall:
         sid = "CA" + secrets.token_hex(16)
         logger.warning(
