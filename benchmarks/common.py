@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clicktocall_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 LINE = "+18559299898"
+# A run sends more accepted requests to one line than the default daily cap allows.
+LINE_DAILY_CAP = 1_000_000_000
 
 
 def postgres_answers(url: str) -> bool:
@@ -74,6 +76,9 @@ def environment(database_url: str | None = None, redis_url: str | None = None) -
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_STATIC_ROOT": str(static_root),
         "CLICKTOCALL_TELEPHONY_BACKEND": "console",
+        "CLICKTOCALL_TRUSTED_PROXIES": "1",
+        # The console backend calls nobody: a pace no request ever waits for (the burst sets its own).
+        "CLICKTOCALL_PROVIDER_CPS": "100000",
         "CLICKTOCALL_PUBLIC_URL": "https://calls.example.org",
         "CLICKTOCALL_PLACEMENT": "direct",
         "DJANGO_TASKS_BACKEND": "immediate",
@@ -94,7 +99,9 @@ def setup_django(env: dict[str, str]) -> None:
 def ensure_line():
     from clicktocall.models import CampaignLine
 
-    line, _ = CampaignLine.objects.get_or_create(phone_number=LINE, defaults={"name": "Benchmark"})
+    line, _ = CampaignLine.objects.update_or_create(
+        phone_number=LINE, defaults={"name": "Benchmark", "is_active": True, "daily_cap": LINE_DAILY_CAP}
+    )
     return line
 
 

@@ -221,7 +221,10 @@ def measure(size: int, line_ids: list[int], repeat: int) -> list[Timing]:
     timings = [time_page(client, name, url, repeat) for name, url in pages]
     exports: list[tuple[str, str]] = [
         ("export: busiest line, all", f"/admin/clicktocall/campaignline/{busy}/export/"),
-        ("export: busiest line, 30 days", f"/admin/clicktocall/campaignline/{busy}/export/?start={month_start}&end={month_end}"),  # noqa: E501
+        (
+            "export: busiest line, 30 days",
+            f"/admin/clicktocall/campaignline/{busy}/export/?start={month_start}&end={month_end}",
+        ),  # noqa: E501
         ("export: quiet line, all", f"/admin/clicktocall/campaignline/{quiet}/export/"),
     ]
     timings += [time_export(client, name, url, repeat) for name, url in exports]

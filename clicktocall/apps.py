@@ -9,7 +9,7 @@ class ClickToCallConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the checks)
+        from . import checks, lines  # noqa: F401  (registers the checks; staff edits renew the kept lines)
         from .events import checks as event_checks  # noqa: F401  (registers the webhook settings' checks)
         from .events import receivers  # noqa: F401  (publishes events to webhook endpoints)
         from .targets.us_congress import checks as us_congress_checks  # noqa: F401

@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import models, transaction
-from django.db.models import Exists, F, Q
-from django.db.models.signals import post_delete, post_save
+from django.db import connections, models, router, transaction
+from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from . import limits, phone
+from . import phone
 from .clients import client_network
-from .conf import conf
 from .models import BlockEntry
 
 
@@ -42,11 +41,9 @@ def add_opt_out(e164: str, note: str = "") -> BlockEntry:
     return entry
 
 
-# The active network entries are read on every request, so they live in the cache and
-# are dropped from it whenever an entry is saved or deleted. Phone entries are checked
-# in the same query that finds the campaign line (see ``phone_blocked()``).
-NETWORKS_KEY = "clicktocall:blocklist:networks"
-_MISSING = object()
+# The active network entries are read on every request: every process keeps them with
+# the campaign lines (``lines``), read again whenever an entry is saved or deleted.
+# Phone entries are looked up per request (``phone_entry()``).
 
 
 def active(queryset: models.QuerySet | None = None, now: datetime | None = None) -> models.QuerySet:
@@ -56,11 +53,28 @@ def active(queryset: models.QuerySet | None = None, now: datetime | None = None)
     return queryset.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
-def phone_blocked(e164: str) -> models.Expression:
-    """An expression for annotating a query: whether ``e164`` is on the active blocklist."""
-    if not e164:
-        return models.Value(False, output_field=models.BooleanField())
-    return Exists(active(BlockEntry.objects.filter(kind=BlockEntry.Kind.PHONE, value=e164)))
+BLOCKED_DETAIL = "blocklist: the number is blocked"
+
+
+def mark_if_blocked(attempt: models.Model, outcome: str) -> None:
+    """Set an unsaved attempt's outcome to ``outcome``, or ``blocked`` when its number is on
+    the active blocklist: decided by the INSERT itself, with no query of its own (the
+    caller records the detail of a blocked attempt, a rare case)."""
+    ops = connections[router.db_for_write(type(attempt))].ops
+    sql = (
+        f"CASE WHEN EXISTS (SELECT 1 FROM {ops.quote_name(BlockEntry._meta.db_table)} WHERE kind = %s AND value = %s "
+        "AND (expires_at IS NULL OR expires_at > %s)) THEN %s ELSE %s END"
+    )
+    now = ops.adapt_datetimefield_value(timezone.now())
+    params = [BlockEntry.Kind.PHONE.value, attempt.phone, now, "blocked", outcome]
+    attempt.outcome = RawSQL(sql, params, output_field=models.CharField())
+
+
+def record_blocked(attempt: models.Model) -> None:
+    """Record why an attempt the INSERT found blocked was refused, and count a hit on its entry."""
+    attempt.error_detail = BLOCKED_DETAIL
+    type(attempt).objects.filter(pk=attempt.pk).update(error_detail=BLOCKED_DETAIL)
+    record_hit(phone_entry(attempt.phone))
 
 
 def normalize_network(value: str) -> str:
@@ -68,11 +82,8 @@ def normalize_network(value: str) -> str:
     return str(ipaddress.ip_network(value.strip(), strict=False))
 
 
-def _networks() -> list[tuple[int, str, float | None]]:
-    store = limits.cache()
-    cached = store.get(NETWORKS_KEY, _MISSING)
-    if cached is not _MISSING:
-        return cached
+def read_networks() -> list[tuple[int, str, float | None]]:
+    """The active network entries: (id, network, expiry as a timestamp or None)."""
     entries = []
     for pk, value, expires_at in active(BlockEntry.objects.filter(kind=BlockEntry.Kind.NETWORK)).values_list(
         "pk", "value", "expires_at"
@@ -82,7 +93,6 @@ def _networks() -> list[tuple[int, str, float | None]]:
         except ValueError:
             continue
         entries.append((pk, value, expires_at.timestamp() if expires_at else None))
-    store.set(NETWORKS_KEY, entries, timeout=conf.BLOCKLIST_CACHE_SECONDS)
     return entries
 
 
@@ -96,17 +106,23 @@ def _unmapped(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddre
     return network
 
 
-def network_entry(ip: str | None) -> int | None:
+def network_entry(ip: str | None, networks: list[tuple[int, str, float | None]] | None = None) -> int | None:
     """The id of an active network entry that covers the client ``ip``, or None.
 
     The client is its network (see ``clients.client_network``): an entry for one IPv6
     address blocks that address's whole /64, as a client may use any address in it.
+    ``networks``: the entries kept with the request's line (``lines.find``), else those
+    this process keeps.
     """
     client = client_network(ip)
     if client is None:
         return None
     now = time.time()
-    for pk, value, expires in _networks():
+    if networks is None:
+        from . import lines
+
+        networks = lines.kept().networks
+    for pk, value, expires in networks:
         if expires is not None and expires <= now:
             continue
         network = _unmapped(ipaddress.ip_network(value, strict=False))
@@ -125,15 +141,6 @@ def record_hit(pk: int | None) -> None:
     """Count a refused request against an entry."""
     if pk is not None:
         BlockEntry.objects.filter(pk=pk).update(hit_count=F("hit_count") + 1, last_hit_at=timezone.now())
-
-
-def forget_networks(**kwargs: object) -> None:
-    """Drop the cached network entries, so the next request reads them afresh."""
-    limits.cache().delete(NETWORKS_KEY)
-
-
-post_save.connect(forget_networks, sender=BlockEntry, dispatch_uid="clicktocall.blocklist.saved")
-post_delete.connect(forget_networks, sender=BlockEntry, dispatch_uid="clicktocall.blocklist.deleted")
 
 
 @dataclass

@@ -582,7 +582,8 @@ def request_extra(attempt: CallAttempt, backend: Any) -> dict[str, Any]:
     if not getattr(backend, "describes_calls", False):
         return {}
     targets = CallFlow.for_attempt(attempt).targets
-    return {
-        "transcript": transcript(attempt.line, attempt_variables(attempt), targets),
-        "targets": [(target.name, target.phone_number, target.extension) for target in targets],
-    }
+    extra: dict[str, Any] = {"targets": [(target.name, target.phone_number, target.extension) for target in targets]}
+    wants_transcript = getattr(backend, "wants_transcript", None)
+    if wants_transcript is None or wants_transcript():  # nothing is built for a log line nobody writes
+        extra["transcript"] = transcript(attempt.line, attempt_variables(attempt), targets)
+    return extra

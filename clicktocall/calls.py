@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
-from . import callflow, guards, lifecycle, signals, targets
+from . import blocklist, callflow, guards, lifecycle, lines, pacing, signals, targets
 from .conf import conf
 from .events.delivery import batched
 from .exceptions import ClickToCallError, TelephonyError
@@ -74,11 +75,9 @@ class Result:
     retry_after: int | None = None
 
 
-def find_line(e164: str, phone: str = "") -> CampaignLine | None:
-    """The line named ``e164``, annotated with whether ``phone`` is blocked (one query)."""
-    if not e164:
-        return None
-    return guards.annotate(CampaignLine.objects.filter(phone_number=e164), phone).first()
+def find_line(e164: str) -> CampaignLine | None:
+    """The line named ``e164``, from the lines this process keeps (no query)."""
+    return lines.find(e164)
 
 
 def webhook_url(name: str, attempt: CallAttempt) -> str:
@@ -138,7 +137,7 @@ def _minimize(attempt: CallAttempt) -> None:
 @batched
 def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     """Handle one validated ``/outgoing`` request end to end."""
-    line = find_line(params.campaign_line, params.phone)
+    line = find_line(params.campaign_line)
 
     problems = dict(params.problems)
     if line is not None:  # e.g. a malformed ZIP code on a line that finds targets by location
@@ -158,45 +157,77 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         return _refuse(line, params, meta, Outcome.UNCONFIGURED, CallAttempt.Outcome.INACTIVE, "line is switched off")
 
     taken_at = timezone.now()
-    refusal = guards.refusal(line, params, meta, taken_at)
+    closed, opening = False, None
+    if line.hours_enabled and line.outside_hours != line.OutsideHours.CALL_NOW:
+        closed, opening = callbacks.outside_hours(line, params.variables, params.phone)
+    queued = conf.PLACEMENT == "queued" and not closed
+    turn = pacing.queue_turn() if queued else None  # taken with the limits, in one round trip
+    refusal = guards.refusal(line, params, meta, taken_at, turn)
+    if refusal is None and not closed and not queued:
+        refusal = _busy(line, params, meta, taken_at)
     if refusal is not None:
         result = _refuse(line, params, meta, refusal.outcome, refusal.code, refusal.detail)
         result.retry_after = refusal.retry_after
         return result
 
-    opening = None
-    if line.hours_enabled and line.outside_hours != line.OutsideHours.CALL_NOW:
-        closed, opening = callbacks.outside_hours(line, params.variables, params.phone)
-        if closed and (opening is None or line.outside_hours == line.OutsideHours.REFUSE):
-            # No call now: the person may ask again in the hours, with nothing spent.
-            guards.give_back(line, params.phone, meta.client_ip, taken_at)
-            detail = "outside the line's hours" + ("" if opening else ", and no opening ahead")
-            return _refuse(line, params, meta, Outcome.ERROR, CallAttempt.Outcome.OUTSIDE_HOURS, detail)
-        if not closed:
-            opening = None
+    if closed and (opening is None or line.outside_hours == line.OutsideHours.REFUSE):
+        # No call now: the person may ask again in the hours, with nothing spent.
+        guards.give_back(line, params.phone, meta.client_ip, taken_at)
+        detail = "outside the line's hours" + ("" if opening else ", and no opening ahead")
+        return _refuse(line, params, meta, Outcome.ERROR, CallAttempt.Outcome.OUTSIDE_HOURS, detail)
+    if not closed:
+        opening = None
 
-    attempt = _new_attempt(line, params, meta, CallAttempt.Outcome.SCHEDULED if opening else initial_outcome())
+    outcome = CallAttempt.Outcome.SCHEDULED if opening else initial_outcome()
+    attempt = _new_attempt(line, params, meta, outcome)
+    if opening is None:
+        blocklist.mark_if_blocked(attempt, outcome)  # the INSERT checks the number's blocklist entry
+    elif blocklist.phone_entry(params.phone) is not None:
+        attempt.outcome = CallAttempt.Outcome.BLOCKED
+    result = None
     try:
-        if opening is not None:
+        if opening is not None and attempt.outcome == CallAttempt.Outcome.SCHEDULED:
             result = callbacks.schedule_attempt(attempt, opening)
             signals.attempt_created.send(sender=CallAttempt, attempt=attempt)
             return result
-        _record(attempt)
+        if outcome == CallAttempt.Outcome.QUEUED:
+            from .placement import record_and_enqueue
+
+            result = record_and_enqueue(attempt)
+            signals.attempt_created.send(sender=CallAttempt, attempt=attempt)
+        else:
+            _record(attempt)
     except Exception:
         # No record, no call: the request must not keep the limits it took.
         if attempt.pk is None:
             guards.give_back(line, params.phone, meta.client_ip, taken_at)
         raise
+    if attempt.outcome == CallAttempt.Outcome.BLOCKED:
+        guards.give_back(line, params.phone, meta.client_ip, taken_at)  # no call: the request spends nothing
+        blocklist.record_blocked(attempt)
+        logger.debug("refused blocked: %s", attempt.error_detail)
+        return Result(Outcome.ERROR, line, attempt)
+    if result is not None:
+        return result
     try:
-        return dispatch(attempt)
+        return place(attempt)
     except Exception as exc:  # a bug of ours before the call was handed over: no call, nothing spent
         logger.exception("attempt %s: could not hand the call over", attempt.pk)
-        if (
-            attempt.outcome in (CallAttempt.Outcome.QUEUED, CallAttempt.Outcome.PENDING)
-            and not attempt.provider_call_id
-        ):
+        if attempt.outcome == CallAttempt.Outcome.PENDING and not attempt.provider_call_id:
             _save_failure(attempt, f"{exc.__class__.__name__}: {exc}", our_side=True)
         return Result(Outcome.ERROR, line, attempt)
+
+
+def _busy(line: CampaignLine, params: OutgoingParams, meta: RequestMeta, at) -> guards.Refusal | None:
+    """With direct placement, wait here for the provider's turn, at most ``DIRECT_MAX_WAIT``;
+    a refusal (busy) when it would come later, the request's limits given back."""
+    longest = min(pacing.max_wait() or pacing.DIRECT_MAX_WAIT, pacing.DIRECT_MAX_WAIT)
+    turn = pacing.wait_for_turn(pacing.PROVIDER, longest)
+    if turn.taken:
+        return None
+    guards.give_back(line, params.phone, meta.client_ip, at)  # no call: the person may ask again later
+    detail = f"busy: the calls ahead take {turn.wait:.0f} s at {conf.PROVIDER_CPS:g} a second (most {longest:g} s)"
+    return guards.Refusal(Outcome.ERROR, CallAttempt.Outcome.BUSY, detail, turn.retry_after(longest))
 
 
 def initial_outcome() -> str:
@@ -204,24 +235,20 @@ def initial_outcome() -> str:
     return CallAttempt.Outcome.QUEUED if conf.PLACEMENT == "queued" else CallAttempt.Outcome.PENDING
 
 
-def dispatch(attempt: CallAttempt) -> Result:
-    """Hand a recorded attempt to the telephony backend, or to the task queue when queued."""
-    if attempt.outcome == CallAttempt.Outcome.QUEUED:
-        from .placement import enqueue
-
-        return enqueue(attempt)
-    return place(attempt)
-
-
-def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
+def place(
+    attempt: CallAttempt, *, raise_transient: bool = False, before_send: Callable[[], bool] | None = None
+) -> Result | None:
     """Ask the telephony backend to place a recorded attempt's call.
 
     With ``raise_transient`` a transient ``TelephonyError`` is raised for the caller to
-    retry, instead of being recorded as the attempt's failure.
+    retry, instead of being recorded as the attempt's failure. ``before_send`` runs once
+    the request to the provider is ready, right before it is sent (e.g. to wait for the
+    provider's turn); when it returns False nothing is sent and None is returned.
     """
     line = attempt.line
     try:
         backend = get_backend()
+        backend.prepare()
         request = CallRequest(
             to=attempt.phone,
             from_=line.phone_number,
@@ -232,6 +259,8 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
             machine_detection=callflow.machine_detection(line),
             extra=callflow.request_extra(attempt, backend),
         )
+        if before_send is not None and not before_send():
+            return None
         provider_call = backend.place_call(request)
     except ClickToCallError as exc:
         reported = reported_call(attempt)
@@ -256,12 +285,16 @@ def place(attempt: CallAttempt, *, raise_transient: bool = False) -> Result:
         _save_failure(attempt, f"{exc.__class__.__name__}: {exc}", our_side=True)
         return Result(Outcome.ERROR, line, attempt)
 
-    return mark_placed(attempt, provider_call.sid, provider_call.status, provider_call.transcript)
+    return mark_placed(
+        attempt, provider_call.sid, provider_call.status, provider_call.queue_time, provider_call.transcript
+    )
 
 
-def mark_placed(attempt: CallAttempt, sid: str, status: str, transcript: str = "") -> Result:
+def mark_placed(
+    attempt: CallAttempt, sid: str, status: str, queue_time: int | None = None, transcript: str = ""
+) -> Result:
     """Record that the provider placed the attempt's call ``sid``, and announce it."""
-    record_placed(attempt, sid, status, transcript)
+    record_placed(attempt, sid, status, queue_time, transcript)
     logger.debug("attempt %s placed: %s", attempt.pk, sid)
     signals.call_placed.send(sender=CallAttempt, attempt=attempt)
     return Result(Outcome.PLACED, attempt.line, attempt)
@@ -279,21 +312,31 @@ def reported_call(attempt: CallAttempt) -> tuple[str, str] | None:
     return row[0], row[1]
 
 
-def record_placed(attempt: CallAttempt, sid: str, status: str, transcript: str = "") -> None:
-    """Record the provider's call id and first status (and a simulated call's transcript) in one UPDATE.
+def record_placed(
+    attempt: CallAttempt, sid: str, status: str, queue_time: int | None = None, transcript: str = ""
+) -> None:
+    """Record the provider's call id, first status and own queue time (and a simulated call's
+    transcript) in one UPDATE.
 
     A status callback may have arrived before the provider's answer did; the status only
     moves forward, so it is set only while no callback has set one.
     """
     status = status if status in lifecycle.STATUSES else CallAttempt.Status.QUEUED
     now = timezone.now()
-    fields = {"outcome": CallAttempt.Outcome.PLACED, "provider_call_id": sid, "updated_at": now}
+    fields = {
+        "outcome": CallAttempt.Outcome.PLACED,
+        "provider_call_id": sid,
+        "updated_at": now,
+        "placed_at": now,
+        "provider_queue_time": queue_time,
+    }
     if transcript:
         fields["transcript"] = attempt.transcript = transcript
     first = CallAttempt.objects.filter(pk=attempt.pk, status=CallAttempt.Status.NONE).update(**fields, status=status)
     if not first:
         CallAttempt.objects.filter(pk=attempt.pk).update(**fields)
     attempt.outcome, attempt.provider_call_id, attempt.updated_at = fields["outcome"], sid, now
+    attempt.placed_at, attempt.provider_queue_time = now, queue_time
     if first:
         attempt.status = status
         signals.call_status_changed.send(sender=CallAttempt, attempt=attempt, old_status="", new_status=status)

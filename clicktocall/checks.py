@@ -430,7 +430,8 @@ def check_placement(app_configs=None, **kwargs):
                 id="clicktocall.E050",
             )
         )
-    for name in ("CLICKTOCALL_PLACEMENT_RETRIES", "CLICKTOCALL_PLACEMENT_BACKOFF"):
+    numbers = ("PLACEMENT_RETRIES", "PLACEMENT_BACKOFF", "PROVIDER_CPS", "MAX_QUEUE_WAIT")
+    for name in (f"CLICKTOCALL_{n}" for n in numbers):
         try:
             value = getattr(conf, name.removeprefix("CLICKTOCALL_"))
         except (TypeError, ValueError):

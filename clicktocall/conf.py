@@ -41,8 +41,10 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_PLACEMENT": "direct",
     "CLICKTOCALL_PLACEMENT_RETRIES": 4,
     "CLICKTOCALL_PLACEMENT_BACKOFF": 2.0,
+    "CLICKTOCALL_MAX_QUEUE_WAIT": 120.0,
     "CLICKTOCALL_LOG_FULL_NUMBERS": False,
-    # The provider's rate: calls created per second (scheduled calls are spread out at it)
+    # The provider's rate: calls created per second, paced across all processes (0: no
+    # pacing); scheduled calls are spread out at it
     "CLICKTOCALL_PROVIDER_CPS": 1,
     # Targets
     "CLICKTOCALL_US_DATA_MAX_AGE_DAYS": 180,
@@ -175,12 +177,17 @@ class Settings:
 
     @property
     def PROVIDER_CPS(self) -> float:
-        """How many calls a second the provider account may create (Twilio's CPS, 1 by default)."""
+        """How many calls a second the provider account may create (Twilio's CPS, 1 by default); 0: no pacing."""
         try:
             value = float(self._get("CLICKTOCALL_PROVIDER_CPS"))
         except (TypeError, ValueError):
             return 1.0
-        return value if value > 0 else 1.0
+        return max(0.0, value)
+
+    @property
+    def MAX_QUEUE_WAIT(self) -> float:
+        """Seconds a call may wait for its turn before it is refused (busy) or not placed (expired)."""
+        return max(0.0, float(self._get("CLICKTOCALL_MAX_QUEUE_WAIT") or 0))
 
     @property
     def LOG_FULL_NUMBERS(self) -> bool:

@@ -1,11 +1,13 @@
 """Limits and refusals applied to a valid request before a call is placed.
 
-In order: the blocklist (the constituent's number, the client's network), the rate per
-client network (an address for IPv4, a /64 for IPv6), the cooldown of one number on one
-line, the rate per number across all lines, and the line's daily cap. The phone
-blocklist is read in the query that finds the line (``annotate()``), the network
-blocklist lives in the cache, and the counters in the limit store (``limits``): the
-cache when it is Redis or Memcached, else the database.
+In order: the client's network on the blocklist, the rate per client network (an
+address for IPv4, a /64 for IPv6), the cooldown of one number on one line, the rate per
+number across all lines, and the line's daily cap; then the number's own blocklist
+entry, which the attempt's INSERT checks (``blocklist.mark_if_blocked``): a blocked
+number gives back what it took. The blocked networks are kept with the line
+(``lines``), and every rate, the cooldown and the daily cap (and, queued, the request's
+turn in the queue) are taken together by the limit store (``limits.take``: one script
+on Redis; the store is the cache when it is Redis or Memcached, else the database).
 
 A request whose call does not happen gives back what it took (``give_back()``), and the
 refused requests of one address keep their details only up to an hourly share
@@ -18,13 +20,12 @@ against toll fraud.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
-from django.db import models
 from phonenumbers import PhoneNumberType
 
 from . import blocklist, clients, limits
@@ -58,11 +59,6 @@ class Refusal:
     code: str
     detail: str
     retry_after: int | None = None
-
-
-def annotate(queryset: models.QuerySet, phone: str) -> models.QuerySet:
-    """Add ``phone_blocked`` to a query for campaign lines, so no query of its own is needed."""
-    return queryset.annotate(phone_blocked=blocklist.phone_blocked(phone))
 
 
 def allowed_countries(line: CampaignLine) -> set[str]:
@@ -127,7 +123,8 @@ def keeps_details(client_ip: str | None) -> bool:
     if per_hour <= 0:
         return False
     try:
-        return limits.hit("refused", client_key(client_ip), [limits.Rate(per_hour, 3600)]) is None
+        counts = limits.rate_steps("refused", client_key(client_ip), [limits.Rate(per_hour, 3600)], time.time())
+        return limits.take(counts) is None  # one round trip on Redis
     except Exception as exc:
         logger.warning("could not count the refused requests of an address: %s", exc.__class__.__name__)
         return False
@@ -146,76 +143,58 @@ def _rates(text: str) -> list[limits.Rate]:
         return []
 
 
-def refusal(line: CampaignLine, params: Any, meta: Any, at: datetime) -> Refusal | None:
+def _steps(line: CampaignLine, phone: str, ip: str | None, at: datetime) -> tuple[list[limits.Step], list[str]]:
+    """What one request takes, in order, and why each step would refuse it."""
+    now = at.timestamp()
+    cooldown, cap = cooldown_seconds(line), daily_cap(line)
+    steps: list[limits.Step] = []
+    details: list[str] = []
+    for step in limits.rate_steps("ip", client_key(ip), _rates(conf.IP_RATE), now):
+        steps.append(step)
+        details.append(f"rate limit: client address ({conf.IP_RATE})")
+    if cooldown > 0:
+        steps.append(limits.Hold(limits.key("cooldown", line.pk, phone), cooldown))
+        details.append(f"cooldown: the number asked this line within {cooldown} s")
+    for step in limits.rate_steps("phone", phone, _rates(conf.PHONE_RATE), now):
+        steps.append(step)
+        details.append(f"rate limit: the number across lines ({conf.PHONE_RATE})")
+    if cap > 0:
+        steps.append(limits.cap_step("line", line.pk, cap, at))
+        details.append(f"daily cap: the line placed its {cap} calls today")
+    return steps, details
+
+
+def refusal(
+    line: CampaignLine, params: Any, meta: Any, at: datetime, turn: limits.Turn | None = None
+) -> Refusal | None:
     """The first limit the request runs into, or None when the call may be placed.
 
-    The limits are taken at the time ``at``. When the cache that keeps them cannot be
-    reached, the request is refused (``error``) and whatever it had taken is given back:
-    no call is placed without its limits.
+    The limits are taken at the time ``at``, together (``limits.take``). With ``turn``,
+    the request also takes its turn in the queue's pace; when the turn is too far away
+    the request is refused as busy and gives back everything it took. When the store
+    that keeps the limits cannot be reached, the request is refused (``error``) with
+    nothing taken: no call is placed without its limits.
     """
     from .calls import Outcome
     from .models import CallAttempt
 
-    blocked = CallAttempt.Outcome.BLOCKED
-    phone, ip = params.phone, meta.client_ip
-
-    phone_blocked = getattr(line, "phone_blocked", None)  # read with the line when found through annotate()
-    entry = blocklist.phone_entry(phone) if phone_blocked is not False else None
-    if phone_blocked or entry is not None:
-        blocklist.record_hit(entry)
-        return Refusal(Outcome.ERROR, blocked, "blocklist: the number is blocked")
-    taken: list[Callable[[], None]] = []  # how to undo each limit taken so far
+    ip = meta.client_ip
     try:
-        entry = blocklist.network_entry(ip)
+        entry = blocklist.network_entry(ip, getattr(line, "blocked_networks", None))  # kept with the line
         if entry is not None:
             blocklist.record_hit(entry)
-            return Refusal(Outcome.ERROR, blocked, f"blocklist: the address {ip} is blocked")
-        return _take_limits(line, phone, ip, at, taken)
+            return Refusal(Outcome.ERROR, CallAttempt.Outcome.BLOCKED, f"blocklist: the address {ip} is blocked")
+        steps, details = _steps(line, params.phone, ip, at)
+        if turn is not None:
+            steps.append(turn)
+        refused = limits.take(steps)
     except Exception as exc:
         logger.exception("line %s: the limits could not be applied", line.pk)
-        try:
-            for undo in taken:
-                undo()
-        except Exception:
-            logger.exception("could not give back the limits taken for line %s", line.pk)
-        detail = f"limits unavailable: {exc.__class__.__name__}"
-        return Refusal(Outcome.ERROR, CallAttempt.Outcome.ERROR, detail)
-
-
-def _take_limits(
-    line: CampaignLine, phone: str, ip: str | None, at: datetime, taken: list[Callable[[], None]]
-) -> Refusal | None:
-    """Take the request's rates, cooldown and daily count; ``taken`` gets how to undo each."""
-    from .calls import Outcome
-    from .models import CallAttempt
-
-    throttled = CallAttempt.Outcome.THROTTLED
-    now = at.timestamp()
-    client = client_key(ip)
-    wait = limits.hit("ip", client, limits.parse_rates(conf.IP_RATE), now)
-    if wait is not None:
-        return Refusal(Outcome.THROTTLED, throttled, f"rate limit: client address ({conf.IP_RATE})", wait)
-    ip_counters = limits.window_keys("ip", client, limits.parse_rates(conf.IP_RATE), now)
-    taken.append(lambda: limits.give_back(ip_counters))
-
-    cooldown = cooldown_seconds(line)
-    cooldown_key = limits.key("cooldown", line.pk, phone)
-    wait = limits.take_cooldown(cooldown_key, cooldown)
-    if wait is not None:
-        return Refusal(Outcome.THROTTLED, throttled, f"cooldown: the number asked this line within {cooldown} s", wait)
-    if cooldown > 0:
-        taken.append(lambda: limits.release(cooldown_key))
-
-    wait = limits.hit("phone", phone, limits.parse_rates(conf.PHONE_RATE), now)
-    detail = f"rate limit: the number across lines ({conf.PHONE_RATE})"
-    if wait is None:
-        phone_counters = limits.window_keys("phone", phone, limits.parse_rates(conf.PHONE_RATE), now)
-        taken.append(lambda: limits.give_back(phone_counters))
-        cap = daily_cap(line)
-        wait = limits.count_today("line", line.pk, cap, at)
-        detail = f"daily cap: the line placed its {cap} calls today"
-    if wait is not None:
-        if cooldown > 0:
-            limits.release(cooldown_key)
-        return Refusal(Outcome.THROTTLED, throttled, detail, wait)
-    return None
+        return Refusal(Outcome.ERROR, CallAttempt.Outcome.ERROR, f"limits unavailable: {exc.__class__.__name__}")
+    if refused is None:
+        return None
+    index, wait = refused
+    if index == len(details):  # the turn
+        detail = f"busy: the calls ahead take over {turn.longest:g} s at {conf.PROVIDER_CPS:g} a second"
+        return Refusal(Outcome.ERROR, CallAttempt.Outcome.BUSY, detail, wait)
+    return Refusal(Outcome.THROTTLED, CallAttempt.Outcome.THROTTLED, details[index], wait)

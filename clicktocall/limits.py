@@ -103,6 +103,109 @@ def seconds_until_tomorrow(now: datetime | None = None) -> int:
     return _retry_after((midnight - now).total_seconds())
 
 
+# Every limit of a request in one round trip
+
+
+@dataclass(frozen=True)
+class Count:
+    """Count one more against ``limit`` in the counter ``name`` (kept ``timeout`` s).
+
+    Over the limit, the request is refused with ``retry_after``; with ``only_within``
+    the refused request does not count (the daily cap), else it does (a rate's window).
+    """
+
+    name: str
+    limit: int
+    timeout: int
+    retry_after: int
+    only_within: bool = False
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Take the cooldown ``name`` for ``seconds``; refused while another request holds it."""
+
+    name: str
+    seconds: int
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Take the next turn of the pace ``name`` (see ``pacing``), ``interval`` s after the one
+    before; refused when it is more than ``longest`` s away (``< 0``: never), and then every
+    step taken before it is given back: the request did not happen."""
+
+    name: str
+    interval: float
+    longest: float
+
+
+Step = Count | Hold | Turn
+
+# KEYS: the steps' keys. ARGV: per step five values: kind ("c", "h" or "t"), limit (a
+# turn's interval), timeout (a turn's longest wait), retry_after, only_within ("1"/"0");
+# then the time (seconds). Returns {n, retry_after}: the 1-based step that refused (0:
+# none). Refused, the cooldowns taken are released; refused at a turn, the counts too.
+TAKE = """
+local now = tonumber(ARGV[#ARGV])
+local held, counted = {}, {}
+for i, key in ipairs(KEYS) do
+  local b = (i - 1) * 5
+  local kind, limit, timeout = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
+  local refused = nil
+  if kind == "h" then
+    if redis.call("SET", key, string.format("%d", math.ceil(now + timeout)), "NX", "EX", timeout) then
+      held[#held + 1] = key
+    else
+      local ttl = redis.call("TTL", key)
+      refused = (ttl > 0) and ttl or timeout
+    end
+  elseif kind == "t" then
+    local t = redis.call("TIME")
+    local at = tonumber(t[1]) + tonumber(t[2]) / 1000000
+    local slot = math.max(at, tonumber(redis.call("GET", key) or "0"))
+    local wait = slot - at
+    if timeout >= 0 and wait > timeout then
+      for _, name in ipairs(counted) do redis.call("DECR", name) end
+      refused = math.max(1, math.ceil(wait - timeout))
+    else
+      redis.call("SET", key, tostring(slot + limit), "PX", math.ceil((wait + limit) * 1000) + 60000)
+    end
+  else
+    local count = redis.call("INCR", key)
+    if count == 1 then redis.call("EXPIRE", key, timeout) end
+    if count > limit then
+      if ARGV[b + 5] == "1" then redis.call("DECR", key) end
+      refused = tonumber(ARGV[b + 4])
+    else
+      counted[#counted + 1] = key
+    end
+  end
+  if refused then
+    for _, name in ipairs(held) do redis.call("DEL", name) end
+    return {i, refused}
+  end
+end
+return {0, 0}
+"""
+GIVE_BACK = "if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end"
+
+
+def rate_steps(kind: str, subject: object, rates: list[Rate], now: float) -> list[Count]:
+    """The counts of one request of ``subject`` against ``rates`` (fixed windows), as ``hit`` counts them."""
+    names = window_keys(kind, subject, rates, now)
+    return [
+        Count(name, rate.count, rate.seconds + 1, _retry_after((int(now // rate.seconds) + 1) * rate.seconds - now))
+        for name, rate in zip(names, rates, strict=True)
+    ]
+
+
+def cap_step(kind: str, subject: object, cap: int, at: datetime | None = None) -> Count:
+    """The count of one request of ``subject`` against a daily ``cap``, as ``count_today`` counts it."""
+    left = seconds_until_tomorrow(at)
+    return Count(today_key(kind, subject, at), cap, left + 60, left, only_within=True)
+
+
 class LimitStore:
     """Where the limits live. Each operation is atomic across processes.
 
@@ -163,6 +266,56 @@ class LimitStore:
             return left
         return None
 
+    def take(self, steps: list[Step]) -> tuple[int, int] | None:
+        """Take a request's steps in order: None when every one is taken, else (the index of
+        the step that refused, its retry-after).
+
+        A refused request keeps what the rates before the refusing step counted, holds no
+        cooldown, and counts nothing after it (nor against a daily cap); refused at a turn,
+        it gives back its counts too. Here the steps are taken one by one (and given back
+        when one fails); a store may take them all at once.
+        """
+        now = time.time()
+        held: list[Step] = []
+        counted: list[Step] = []
+        try:
+            for index, step in enumerate(steps):
+                if isinstance(step, Turn):
+                    from . import pacing
+
+                    turn = pacing.take_turn(step.name, None if step.longest < 0 else step.longest)
+                    if turn.taken:
+                        continue
+                    self.undo(counted)
+                    refused = turn.retry_after(step.longest)
+                elif isinstance(step, Hold):
+                    wait = self.take_cooldown(step.name, step.seconds)
+                    if wait is None:
+                        held.append(step)
+                        continue
+                    refused = wait
+                else:
+                    if self._incr(step.name, now + step.timeout, now) <= step.limit:
+                        counted.append(step)
+                        continue
+                    if step.only_within:
+                        self._decr(step.name)
+                    refused = step.retry_after
+                self.undo(held)
+                return index, refused
+        except Exception:
+            self.undo(held + counted)
+            raise
+        return None
+
+    def undo(self, steps: list[Step]) -> None:
+        """Give back steps a request took (its call will not happen): counts go down, cooldowns end."""
+        for step in steps:
+            if isinstance(step, Hold):
+                self._delete(step.name)
+            elif isinstance(step, Count):
+                self._decr(step.name)
+
     # Primitives
 
     def _add(self, name: str, until: float, now: float) -> tuple[bool, float | None]:
@@ -181,7 +334,44 @@ class LimitStore:
 
 
 class CacheStore(LimitStore):
-    """Limits in ``CLICKTOCALL_CACHE``: atomic when that cache is Redis or Memcached."""
+    """Limits in ``CLICKTOCALL_CACHE``: atomic when that cache is Redis or Memcached.
+
+    On Redis a request's steps are taken by one script (``TAKE``): one round trip.
+    """
+
+    def _redis(self) -> BaseCache | None:
+        store = cache()
+        return store if type(store).__name__ == "RedisCache" else None
+
+    def take(self, steps: list[Step]) -> tuple[int, int] | None:
+        store = self._redis()
+        if store is None or not steps:
+            return super().take(steps)
+        keys = [store.make_and_validate_key(step.name) for step in steps]
+        args: list[object] = []
+        for step in steps:
+            if isinstance(step, Turn):
+                args += ["t", repr(step.interval), repr(step.longest), 0, "0"]
+            elif isinstance(step, Hold):
+                args += ["h", 0, step.seconds, 0, "0"]
+            else:
+                args += ["c", step.limit, step.timeout, step.retry_after, "1" if step.only_within else "0"]
+        client = store._cache.get_client(keys[0], write=True)
+        refused, wait = client.eval(TAKE, len(keys), *keys, *args, repr(time.time()))
+        return None if not refused else (int(refused) - 1, int(wait))
+
+    def undo(self, steps: list[Step]) -> None:
+        store = self._redis()
+        if store is None or not steps:
+            return super().undo(steps)
+        keys = [store.make_and_validate_key(step.name) for step in steps]
+        pipe = store._cache.get_client(keys[0], write=True).pipeline(transaction=False)
+        for step, name in zip(steps, keys, strict=True):
+            if isinstance(step, Hold):
+                pipe.delete(name)
+            elif isinstance(step, Count):
+                pipe.eval(GIVE_BACK, 1, name)
+        pipe.execute()
 
     def _add(self, name: str, until: float, now: float) -> tuple[bool, float | None]:
         store = cache()
@@ -319,3 +509,11 @@ def count_today(kind: str, subject: object, cap: int, at: datetime | None = None
 
 def give_back(names: list[str]) -> None:
     store().give_back(names)
+
+
+def take(steps: list[Step]) -> tuple[int, int] | None:
+    return store().take(steps)
+
+
+def undo(steps: list[Step]) -> None:
+    store().undo(steps)

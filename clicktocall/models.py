@@ -309,6 +309,8 @@ class CallAttempt(models.Model):
         INACTIVE = "inactive", _("Refused: line switched off")
         THROTTLED = "throttled", _("Refused: too quickly")
         BLOCKED = "blocked", _("Refused: blocked")
+        BUSY = "busy", _("Refused: busy")
+        EXPIRED = "expired", _("Not placed: waited too long")
         ERROR = "error", _("Failed: provider or system error")
         UNKNOWN = "unknown", _("Unknown: the provider's answer did not arrive")
         SCHEDULED = "scheduled", _("Scheduled")
@@ -363,6 +365,15 @@ class CallAttempt(models.Model):
     )
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    placed_at = models.DateTimeField(
+        _("placed"), null=True, blank=True, help_text=_("When the provider took the call.")
+    )
+    provider_queue_time = models.PositiveIntegerField(
+        _("provider queue time (ms)"),
+        null=True,
+        blank=True,
+        help_text=_("How long the call waited in the provider's own queue before it was dialed, as the provider said."),
+    )
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     duration = models.PositiveIntegerField(_("duration (s)"), null=True, blank=True)
@@ -493,6 +504,20 @@ class CallLeg(models.Model):
         if self.requested_at is None:
             self.requested_at = self.attempt.created_at
         super().save(*args, **kwargs)
+
+
+class PaceState(models.Model):
+    """When the next call of a shared pace may go (seconds since the epoch), for the database pace store."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    next_at = models.FloatField(default=0.0)
+
+    class Meta:
+        verbose_name = _("pace")
+        verbose_name_plural = _("paces")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class BlockEntry(models.Model):

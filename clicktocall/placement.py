@@ -11,8 +11,12 @@ once the task is safely stored. A worker (``manage.py db_worker`` with the
 2. checks again that the line is on and the number not blocked (staff may have switched
    the line off, or the person opted out, while the call waited): if not, the attempt is
    recorded ``inactive`` or ``blocked``, no call is placed and its limits are given back;
-3. asks the telephony backend to place the call;
-4. on a transient provider error (``TelephonyError.transient``), hands the attempt back
+3. waits for the provider's turn (``pacing``: calls spaced to ``CLICKTOCALL_PROVIDER_CPS``
+   across every worker); a call that has waited longer than ``CLICKTOCALL_MAX_QUEUE_WAIT``
+   since its request (a call-back: since it was due) is not placed but recorded
+   ``expired``, and its limits are given back;
+4. asks the telephony backend to place the call;
+5. on a transient provider error (``TelephonyError.transient``), hands the attempt back
    (``queued``) and enqueues a retry after a backoff that doubles each time
    (``CLICKTOCALL_PLACEMENT_BACKOFF`` seconds first, at most
    ``CLICKTOCALL_PLACEMENT_RETRIES`` retries); after the last one, or on a permanent
@@ -43,10 +47,11 @@ import logging
 import time
 from datetime import timedelta
 
+from django.db import router, transaction
 from django.tasks import task
 from django.utils import timezone
 
-from . import blocklist, guards, limits, logs
+from . import blocklist, guards, limits, logs, pacing
 from .conf import conf
 from .exceptions import TelephonyError
 from .hours import callbacks
@@ -86,14 +91,45 @@ def enqueue_at(attempt: CallAttempt, when) -> bool:
     return True
 
 
-def enqueue(attempt: CallAttempt):
-    """Queue a recorded (``queued``) attempt's placement; answer success once it is stored."""
+def _stored_with_attempts(backend) -> bool:
+    """Whether the task backend stores tasks in the attempts' database (so one transaction holds both)."""
+    try:
+        from django_tasks_db.backend import DatabaseBackend
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # pragma: no cover - the database backend is a dependency
+        return False
+    return isinstance(backend, DatabaseBackend) and router.db_for_write(DBTaskResult) == router.db_for_write(
+        CallAttempt
+    )
+
+
+def record_and_enqueue(attempt: CallAttempt):
+    """Record a new (``queued``) attempt and queue its placement; answer success once both are stored.
+
+    An attempt the INSERT found blocked (``blocklist.mark_if_blocked``) is recorded, not queued.
+
+    With tasks kept in the same database, the attempt and its task are written in one
+    transaction: one commit, and never an attempt without its task. With any other
+    backend the attempt is committed first, so that a worker finds it.
+    """
     from .calls import Outcome, Result, _save_failure
 
     try:
-        place_attempt.enqueue(attempt.pk)
+        if _stored_with_attempts(place_attempt.get_backend()):
+            with transaction.atomic(using=router.db_for_write(CallAttempt)):
+                attempt.save()
+                if attempt.outcome == CallAttempt.Outcome.QUEUED:
+                    place_attempt.enqueue(attempt.pk)
+        else:
+            attempt.save()
+            if attempt.outcome == CallAttempt.Outcome.QUEUED:
+                place_attempt.enqueue(attempt.pk)
     except Exception as exc:  # the queue is down: the record stays, the visitor learns it failed
         logger.exception("attempt %s: could not queue the placement", attempt.pk)
+        if attempt.pk is not None and not CallAttempt.objects.filter(pk=attempt.pk).exists():
+            attempt.pk, attempt._state.adding = None, True  # rolled back with its task: record it again
+        if attempt.pk is None:
+            attempt.save()
         _save_failure(attempt, f"could not queue the placement: {exc.__class__.__name__}: {exc}", our_side=True)
         return Result(Outcome.ERROR, attempt.line, attempt)
     return Result(Outcome.PLACED, attempt.line, attempt)
@@ -114,8 +150,9 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
     if attempt.provider_call_id or attempt.status:
         # The provider reported this call (its status callback) after a failure that looked
         # transient, e.g. a timeout: the call exists, and a retry would ring the person twice.
+        now = timezone.now()
         CallAttempt.objects.filter(pk=attempt_id, outcome=CallAttempt.Outcome.PENDING).update(
-            outcome=CallAttempt.Outcome.PLACED, updated_at=timezone.now()
+            outcome=CallAttempt.Outcome.PLACED, updated_at=now, placed_at=now
         )
         attempt.refresh_from_db(fields=["outcome"])
         logs.log_placement(attempt, tries=try_number - 1, detail="placed by the earlier try, per the provider")
@@ -130,14 +167,27 @@ def place_attempt(attempt_id: int, try_number: int = 1) -> str:
         attempt.refresh_from_db(fields=["outcome", "error_detail"])
         logs.log_placement(attempt, tries=try_number - 1, detail=detail)
         return str(outcome)
+    if _expired(attempt, try_number):
+        return _after(attempt)
+
+    def on_its_turn() -> bool:
+        pacing.wait_for_turn(pacing.PROVIDER)  # the provider's pace, shared by every worker
+        return not _expired(attempt, try_number)
+
     last_try = try_number > conf.PLACEMENT_RETRIES
     try:
-        place(attempt, raise_transient=not last_try)
+        if place(attempt, raise_transient=not last_try, before_send=on_its_turn) is None:
+            return _after(attempt)
     except TelephonyError as exc:
         return _retry_later(attempt, try_number, exc)
     attempt.refresh_from_db(fields=["outcome", "provider_call_id", "error_detail"])
     logs.log_placement(attempt, tries=try_number)
-    if attempt.reminder and attempt.outcome == CallAttempt.Outcome.PLACED:
+    return _after(attempt)
+
+
+def _after(attempt: CallAttempt) -> str:
+    """What a placement ends with; a recurring reminder gets its next weekday's call."""
+    if attempt.reminder and attempt.outcome in (CallAttempt.Outcome.PLACED, CallAttempt.Outcome.EXPIRED):
         callbacks.remind(attempt)  # a recurring reminder: the next weekday's call
     return str(attempt.outcome)
 
@@ -149,6 +199,22 @@ def _reschedule(attempt: CallAttempt, when) -> str:
     logger.info("attempt %s: run late, outside the hours; moved to %s", attempt.pk, when.isoformat())
     enqueue_at(attempt, when)
     return "rescheduled"
+
+
+def _expired(attempt: CallAttempt, try_number: int) -> bool:
+    """Whether the call waited past its maximum (``pacing.expires_after``); if so it is recorded ``expired``."""
+    longest = pacing.expires_after()
+    waited = (timezone.now() - (attempt.scheduled_for or attempt.created_at)).total_seconds()
+    if longest is None or waited <= longest:
+        return False
+    detail = f"not placed: waited {waited:.0f} s in the queue (most {pacing.max_wait():g} s)"
+    CallAttempt.objects.filter(pk=attempt.pk, outcome=CallAttempt.Outcome.PENDING).update(
+        outcome=CallAttempt.Outcome.EXPIRED, error_detail=detail, updated_at=timezone.now()
+    )
+    attempt.refresh_from_db(fields=["outcome", "error_detail"])
+    guards.give_back(attempt.line, attempt.phone, attempt.client_ip, attempt.created_at)  # no call
+    logs.log_placement(attempt, tries=try_number - 1, detail=detail)
+    return True
 
 
 def _refused_meanwhile(attempt: CallAttempt) -> tuple[str, str] | None:

@@ -37,7 +37,7 @@ def place_test_call(line: CampaignLine, number: str, user: Any) -> CallAttempt:
         raise TestCallRefused(f"This line cannot call that number: {problem}.")
     e164 = phone.to_e164(parsed)
     StaffPhone.objects.update_or_create(user=user, defaults={"phone_number": e164})
-    attempt = CallAttempt.objects.create(
+    attempt = CallAttempt(
         line=line,
         phone=e164,
         name=user.get_full_name() or user.get_username(),
@@ -45,7 +45,13 @@ def place_test_call(line: CampaignLine, number: str, user: Any) -> CallAttempt:
         is_test=True,
         outcome=calls.initial_outcome(),
     )
-    calls.dispatch(attempt)
+    if attempt.outcome == CallAttempt.Outcome.QUEUED:
+        from .placement import record_and_enqueue
+
+        record_and_enqueue(attempt)
+    else:
+        attempt.save()
+        calls.place(attempt)
     attempt.refresh_from_db()
     return attempt
 

@@ -29,12 +29,20 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def env_int(name: str, default: int) -> int:
+def env_number(name: str, default: float, kind: type = int, what: str = "a whole number"):
     value = os.environ.get(name, "").strip()
     try:
-        return int(value) if value else default
+        return kind(value) if value else default
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+        raise ImproperlyConfigured(f"{name} must be {what}, not {value!r}") from None
+
+
+def env_int(name: str, default: int) -> int:
+    return env_number(name, default)
+
+
+def env_float(name: str, default: float) -> float:
+    return env_number(name, default, float, "a number")
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -190,6 +198,11 @@ CLICKTOCALL_LOG_FULL_NUMBERS = env_bool("CLICKTOCALL_LOG_FULL_NUMBERS", False)
 CLICKTOCALL_US_DATA_MAX_AGE_DAYS = env_int("CLICKTOCALL_US_DATA_MAX_AGE_DAYS", 180)
 # Webhooks may reach internal addresses only on these hosts (e.g. a CRM inside the network).
 CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS = env_list("CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS")
+
+
+# The provider account's calls per second (0: no pacing) and the longest a call may wait for its turn.
+CLICKTOCALL_PROVIDER_CPS = env_float("CLICKTOCALL_PROVIDER_CPS", 1.0)
+CLICKTOCALL_MAX_QUEUE_WAIT = env_float("CLICKTOCALL_MAX_QUEUE_WAIT", 120.0)
 
 # Production hardening: on whenever DEBUG is off.
 if not DEBUG:

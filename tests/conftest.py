@@ -48,6 +48,7 @@ def _no_limits(settings):
     """Each test starts without rate limits; ``limits`` turns them on."""
     for name in LIMIT_SETTINGS:
         setattr(settings, name, 0 if name.endswith(("SECONDS", "CAP")) else "")
+    settings.CLICKTOCALL_PROVIDER_CPS = 0  # no pacing; the pacing tests set a rate
 
 
 @pytest.fixture

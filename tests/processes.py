@@ -94,3 +94,24 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def current_database_url() -> str:
+    """The URL of the PostgreSQL database this test runs on, for the processes the test starts."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def shared_cache_env() -> dict[str, str] | None:
+    """The environment that gives a process this test's Redis cache (same server, same key prefix), or None."""
+    from django.conf import settings
+
+    config = settings.CACHES["default"]
+    if not config["BACKEND"].endswith("RedisCache"):
+        return None
+    return {"REDIS_URL": config["LOCATION"], "DJANGO_CACHE_KEY_PREFIX": config.get("KEY_PREFIX", "")}

@@ -45,8 +45,13 @@ def test_load_generator_drives_every_scenario_against_a_live_server(live_server,
 @pytest.mark.django_db
 def test_queries_per_request_counts_each_kind_of_request():
     ensure_line()
-    counted = dict(load.queries_per_request())
-    assert counted["/outgoing success, direct"] == 3 and counted["/outgoing success, queued"] == 3
+    rows = load.queries_per_request()
+    assert [problem for *_, problem in rows] == [""] * len(rows)
+    counted = {label: queries for label, queries, _trips, _problem in rows}
+    from clicktocall import limits
+
+    in_database = limits.store_name() == "database"  # the benchmark line's daily cap: one more statement
+    assert counted["/outgoing success, direct"] == counted["/outgoing success, queued"] == 2 + in_database
     assert counted["baseline"] == 1 and counted["/outgoing rejected input"] <= 3
     assert type(default_task_backend._connections["default"]).__name__ == "ImmediateBackend"
 
@@ -67,6 +72,45 @@ def test_growth_fills_and_measures_at_two_tiny_sizes():
     assert by_name[60]["export: busiest line, all"].peak_mib > 0
     assert by_name[60]["search: exact phone"].detail in {"0 rows", "1 rows"}
     assert "export: quiet line, all" in growth.render(results)
+
+
+@pytest.mark.urls("benchmarks.urls")
+@pytest.mark.django_db
+def test_requests_counted_in_process_pass_the_limits_at_their_defaults(limits):
+    """Each request has its own address and number: the default per-address rate refuses none."""
+    ensure_line()
+    for _ in range(2):  # more requests from one address than its 5 a minute would allow
+        rows = load.queries_per_request()
+        assert [problem for *_, problem in rows] == [""] * len(rows)
+
+
+@pytest.mark.django_db
+def test_each_run_takes_numbers_no_earlier_run_used():
+    first = load.reserve_numbers(1000)
+    numbers = {load.next_phone() for _ in range(1000)}
+    second = load.reserve_numbers(1000)
+    assert second == first + 1000
+    assert numbers.isdisjoint({load.next_phone() for _ in range(1000)})
+
+
+@pytest.mark.urls("benchmarks.urls")
+@pytest.mark.django_db(transaction=True)
+def test_an_unexpected_answer_is_counted_as_an_error(live_server, outbox):
+    ensure_line()
+    port = int(live_server.url.rsplit(":", 1)[1])
+    wrong = load.Scenario("expects success", "POST", "/outgoing/", lambda: {"phone": "x"}, (200, load.PLACED))
+    stats = load.load(port, wrong, total=3, concurrency=1, max_seconds=30)
+    assert (stats.done, stats.errors) == (3, 3)
+
+
+def test_the_burst_counts_calls_per_second_and_the_most_in_any_second():
+    from benchmarks import burst
+
+    arrivals = [100.0, 100.5, 100.99, 101.2, 101.95, 112.0]
+    buckets, most = burst.placed_per_second(arrivals, start=100.0)
+    assert buckets == [(0, 3), (1, 2), (12, 1)] and most == 3
+    assert burst.timeline(buckets, width=10) == "0–10 s: 0.5/s, 10–20 s: 0.1/s"
+    assert burst.timeline([]) == "no call placed"
 
 
 @pytest.mark.django_db(transaction=True)  # it empties the attempts table, as it does in its own database

@@ -404,3 +404,26 @@ def test_a_provider_failure_ends_the_cooldown(client, line, outbox, failures, li
     assert ask(client).json() == PLACED  # the person tries again at once and is called
     assert ask(client).json() == TOO_QUICKLY  # and now the cooldown holds
     assert len(outbox) == 1
+
+
+@pytest.mark.parametrize("placement", ["direct", "queued"])
+def test_a_blocked_number_is_refused_by_its_insert_and_spends_no_limit(
+    limits, settings, client, line, outbox, placement
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from .contract import VALID, message
+
+    settings.CLICKTOCALL_PLACEMENT = placement
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    entry = blocklist.add_opt_out("+16175232338")
+    for _ in range(6):  # more than the address's 5 a minute: a refused blocked request counts nowhere
+        r = client.post("/outgoing", VALID, HTTP_ACCEPT="application/json", REMOTE_ADDR="198.51.100.20")
+        assert message(r) == "Sorry, there was an error."
+    attempts = CallAttempt.objects.all()
+    assert {a.outcome for a in attempts} == {"blocked"} and attempts.count() == 6
+    assert {a.error_detail for a in attempts} == {"blocklist: the number is blocked"}
+    assert BlockEntry.objects.get(pk=entry.pk).hit_count == 6 and outbox == [] and DBTaskResult.objects.count() == 0
+    entry.delete()
+    r = client.post("/outgoing", VALID, HTTP_ACCEPT="application/json", REMOTE_ADDR="198.51.100.20")
+    assert message(r) == "The call's been placed."  # no cooldown held, no rate spent

@@ -17,7 +17,7 @@ from clicktocall.exceptions import TelephonyError
 from clicktocall.models import CallAttempt
 from clicktocall.placement import place_attempt
 
-from .processes import project_env
+from .processes import current_database_url, project_env
 
 # The worker closes connections left in a transaction, so these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -107,12 +107,8 @@ def worker_process():
     import subprocess
     import sys
     from pathlib import Path
-    from urllib.parse import quote
-
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
     env = project_env(
-        DATABASE_URL=f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        DATABASE_URL=current_database_url(),
         DJANGO_TASKS_BACKEND="database",
         CLICKTOCALL_TELEPHONY_BACKEND="console",
     )
@@ -306,3 +302,19 @@ def test_a_line_switched_off_while_calls_wait_in_the_queue_places_none_of_them(q
 
     attempt = CallAttempt.objects.get()
     assert outbox == [] and attempt.outcome == "inactive" and "switched off" in attempt.error_detail
+
+
+def test_a_task_that_cannot_be_stored_leaves_the_attempt_recorded_as_failed(queued, client, line, outbox, monkeypatch):
+    """The attempt and its task share a transaction: when the task's insert fails, the attempt is recorded again."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    def store_then_fail(self, task, args, kwargs):
+        DBTaskResult.objects.create(task_path="x", args_kwargs={}, priority=0, queue_name="default", backend_name="x")
+        raise ConnectionError("the task table is full")
+
+    monkeypatch.setattr(DatabaseBackend, "enqueue", store_then_fail)
+    r = client.post("/outgoing", REQUEST, HTTP_ACCEPT="application/json")
+    assert r.json()["message"] == "Sorry, there was an error."
+    attempt = CallAttempt.objects.get()
+    assert attempt.outcome == "error" and "the task table is full" in attempt.error_detail
+    assert DBTaskResult.objects.count() == 0 and outbox == []

@@ -53,6 +53,7 @@ def server(tmp_path):
         CLICKTOCALL_LOG_LEVEL="WARNING",
         CLICKTOCALL_IP_RATE="off",
         CLICKTOCALL_PHONE_RATE="off",
+        CLICKTOCALL_PROVIDER_CPS="0",  # eight calls at once: not paced to the provider's rate
     )
     _manage(base, "migrate", "--noinput")
     _manage(base, "shell", "-c", SETUP)

@@ -345,3 +345,86 @@ def test_checks_are_registered(settings):
 def test_region_check_accepts_lowercase(settings):
     settings.CLICKTOCALL_DEFAULT_REGION = "gb"
     assert ids() == []
+
+
+# One kept-alive connection per thread and process
+
+
+@pytest.fixture
+def standin(settings):
+    from .twilio_standin import TwilioStandIn
+
+    server = TwilioStandIn(SID, TOKEN).start()
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = SID, TOKEN
+    settings.TWILIO_API_BASE_URL = server.base_url
+    yield server
+    server.stop()
+
+
+def _place(to: str = PHONE) -> str:
+    request = CallRequest(to=to, from_=LINE, attempt_token="t", voice_url="https://calls.example.org/v")
+    return TwilioBackend().place_call(request).sid
+
+
+def test_calls_of_one_thread_share_one_connection_to_the_provider(standin):
+    sids = [_place() for _ in range(3)]
+    assert [c.sid for c in standin.created] == sids
+    assert len({c.peer for c in standin.created}) == 1  # one TCP connection (one TLS handshake in production)
+
+
+def test_each_thread_has_its_own_client_and_connection(standin):
+    clients, errors = [], []
+
+    def work():
+        try:
+            _place()
+            clients.append(TwilioBackend().get_client())
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors and len(clients) == 2 and clients[0] is not clients[1]
+    assert len({c.peer for c in standin.created}) == 2
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_opens_its_own_connection(standin):
+    import os
+
+    parent_client = TwilioBackend().get_client()
+    _place()
+    pid = os.fork()
+    if pid == 0:  # the child: a new client, and a call over a connection of its own
+        try:
+            fresh = TwilioBackend().get_client() is not parent_client
+            _place()
+            os._exit(0 if fresh else 3)
+        except BaseException:
+            os._exit(4)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert len(standin.created) == 2 and standin.created[0].peer != standin.created[1].peer
+
+
+def test_a_settings_change_builds_a_new_client(standin, settings):
+    first = TwilioBackend().get_client()
+    settings.TWILIO_AUTH_TOKEN = "another-token"
+    assert TwilioBackend().get_client() is not first
+
+
+@pytest.mark.django_db
+def test_the_console_transcript_is_kept_on_the_attempt_and_logged_only_at_debug(line, caplog):
+    from clicktocall.callflow import request_extra
+
+    line.script = "Hello {{ name }}."
+    line.save()
+    attempt = CallAttempt.objects.create(line=line, phone=PHONE, name="Ann")
+    with caplog.at_level(logging.INFO, logger="clicktocall.telephony.console"):
+        call = request_extra(attempt, ConsoleBackend())
+        assert "Ann" in call["transcript"]  # for the attempt's page in the admin
+        placed = ConsoleBackend().place_call(CallRequest(to=PHONE, from_=LINE, attempt_token="tok", extra=call))
+    assert "Ann" in placed.transcript and "Ann" not in caplog.text

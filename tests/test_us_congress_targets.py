@@ -199,9 +199,10 @@ def test_the_look_up_adds_no_query_to_outgoing(client, settings, line, outbox):
             assert message(client.post("/outgoing", {**VALID, "zip": "02113"})) == PLACED
         return len(queries)
 
-    cost()  # the network blocklist is read once, then cached
+    cost()  # the lines and the network blocklist are read once, then kept
     custom = cost()
     congress_line()
+    cost()  # the changed line is read again
     assert cost() == custom
 
 

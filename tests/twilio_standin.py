@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import re
 import secrets
+import ssl
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -41,6 +42,12 @@ class CreateRequest:
     form: dict[str, list[str]]
     sid: str
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    peer: tuple = ()  # the client's address and port: one per connection
+
+    @property
+    def at(self) -> float:
+        """When it arrived, in seconds since the epoch."""
+        return self.created_at.timestamp()
 
     def value(self, name: str, default: str = "") -> str:
         return self.form.get(name, [default])[0]
@@ -88,22 +95,45 @@ class SimulatedCall:
 class TwilioStandIn:
     """The stand-in server; ``base_url`` goes into ``TWILIO_API_BASE_URL``."""
 
-    def __init__(self, account_sid: str, auth_token: str) -> None:
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        tls: ssl.SSLContext | None = None,
+        calls_per_second: float | None = None,
+    ) -> None:
+        """``tls``: serve HTTPS with this server context; ``calls_per_second``: answer 429
+        to a create-call request beyond that many in the last second, as a provider does."""
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.created: list[CreateRequest] = []
+        self.calls_per_second = calls_per_second
+        self.refused: list[float] = []  # arrival times of the requests answered 429
+        self.queue_time = "0"  # what the created call says of the provider's own queue (ms)
         # Seconds the Calls resource waits, after creating the call, before it answers.
         self.reply_delay = 0.0
         # Whether it creates the calls it is asked for (False: it answers, late, having created none).
         self.creates_calls = True
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
+
+    def _over_rate(self, now: float) -> bool:
+        if self.calls_per_second is None:
+            return False
+        recent = sum(1 for created in reversed(self.created[-1000:]) if created.at > now - 1.0)
+        return recent >= self.calls_per_second
 
     def start(self) -> TwilioStandIn:
         self._thread.start()
@@ -119,6 +149,8 @@ class TwilioStandIn:
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keeps connections alive, like the real API
+
             def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
                 pass
 
@@ -146,8 +178,14 @@ class TwilioStandIn:
                     return self._json(400, {"code": 21201, "message": "To, From and Url are required", "status": 400})
                 sid = "CA" + secrets.token_hex(16)
                 with standin._lock:
+                    now = dt.datetime.now(dt.UTC)
+                    if standin._over_rate(now.timestamp()):
+                        standin.refused.append(now.timestamp())
+                        return self._json(429, {"code": 20429, "message": "Too Many Requests", "status": 429})
                     if standin.creates_calls:
-                        standin.created.append(CreateRequest(self.path, dict(self.headers), body, form, sid))
+                        peer = self.client_address
+                        created = CreateRequest(self.path, dict(self.headers), body, form, sid, now, peer)
+                        standin.created.append(created)
                 if standin.reply_delay:
                     time.sleep(standin.reply_delay)
                 return self._json(201, standin.resource(sid, form["To"][0], form["From"][0]))
@@ -194,6 +232,7 @@ class TwilioStandIn:
             "to": to,
             "from": from_,
             "status": "queued",
+            "queue_time": self.queue_time,
             "direction": "outbound-api",
             "api_version": "2010-04-01",
             "date_created": format_datetime(created_at or dt.datetime.now(dt.UTC), usegmt=True),

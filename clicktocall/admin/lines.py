@@ -22,6 +22,7 @@ from ..models import CampaignLine
 from .callflow import CallFlowLineAdminMixin
 from .export import LineExportMixin
 from .hours import HOURS_FIELDS, OfficeHoursLineAdminMixin
+from .queue import LineQueueMixin
 from .search import PhoneSearchMixin
 from .stats import LineStatsMixin
 from .targets import TARGET_FIELDS, TargetSourceLineAdminMixin
@@ -167,6 +168,7 @@ class StatusFilter(admin.SimpleListFilter):
 class CampaignLineAdmin(
     PhoneSearchMixin,
     TestCallMixin,
+    LineQueueMixin,
     OfficeHoursLineAdminMixin,
     TargetSourceLineAdminMixin,
     LineStatsMixin,

@@ -50,7 +50,7 @@ def slot(opening: dt.datetime) -> dt.datetime:
     taken = CallAttempt.objects.filter(
         outcome=CallAttempt.Outcome.SCHEDULED, scheduled_for__gte=opening, scheduled_for__lt=opening + SPREAD_WINDOW
     ).count()
-    return opening + dt.timedelta(seconds=taken / conf.PROVIDER_CPS)
+    return opening + dt.timedelta(seconds=taken / conf.PROVIDER_CPS if conf.PROVIDER_CPS else 0)
 
 
 def can_schedule() -> bool:

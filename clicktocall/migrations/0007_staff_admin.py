@@ -20,7 +20,7 @@ def active_from_status(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clicktocall', '0007_events_api'),
+        ('clicktocall', '0008_pacing'),
         ('auth', '0012_alter_user_first_name_max_length'),
         ('contenttypes', '0002_remove_content_type_name'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

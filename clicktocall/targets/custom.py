@@ -27,7 +27,9 @@ def active_targets(line: CampaignLine) -> list[ResolvedTarget]:
     """The line's active targets in the order they are called."""
     if line.pk is None:
         return []
-    return [resolved(target) for target in line.targets.filter(is_active=True).order_by("position", "pk")]
+    kept = getattr(line, "active_targets", None)  # read with the line, by each process (``lines.find``)
+    targets = kept if kept is not None else line.targets.filter(is_active=True).order_by("position", "pk")
+    return [resolved(target) for target in targets]
 
 
 class CustomTargets(TargetSource):

@@ -30,6 +30,7 @@ class ProviderCall:
     status: str = "queued"
     # What the call said and did, from a backend that simulates calls instead of dialing.
     transcript: str = ""
+    queue_time: int | None = None  # milliseconds the call waited in the provider's own queue, when it says
 
 
 class BaseTelephonyBackend:
@@ -43,6 +44,9 @@ class BaseTelephonyBackend:
 
     def __init__(self, **kwargs: Any) -> None:
         self.options = kwargs
+
+    def prepare(self) -> None:
+        """Get ready to place calls (e.g. build the provider's client), so that ``place_call`` only sends."""
 
     def place_call(self, call: CallRequest) -> ProviderCall:  # pragma: no cover - interface
         raise NotImplementedError("subclasses of BaseTelephonyBackend must implement place_call()")

@@ -1,12 +1,17 @@
 """Production backend: places calls through Twilio's REST API.
 
-The ``twilio`` package is imported lazily, and the client is built per call from the
-settings, so ``override_settings`` and ``TWILIO_API_BASE_URL`` (a stand-in server) work.
+The ``twilio`` package is imported lazily. Each thread of a process keeps one client,
+and with it one HTTP connection to the provider (kept alive: no new TLS handshake per
+call); the client is rebuilt when the settings it was built from change (so
+``override_settings`` and ``TWILIO_API_BASE_URL``, a stand-in server, work) and is never
+shared with a child process after a fork.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -22,21 +27,50 @@ GATEWAY_TIMEOUT = 504
 LOOKUP_LIMIT = 50  # the most recent calls between two numbers that a look-up reads
 
 
+_clients = threading.local()  # per thread: requests' sessions are not safe to share between threads
+
+
+def forget_clients() -> None:
+    """Drop every kept client: a forked child opens its own connections (never its parent's socket)."""
+    global _clients
+    _clients = threading.local()
+
+
+os.register_at_fork(after_in_child=forget_clients)
+
+
+def new_client(sid: str, token: str, base_url: str) -> Any:
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    client = Client(sid, token, http_client=TwilioHttpClient(timeout=REQUEST_TIMEOUT))
+    client.api.base_url = base_url
+    return client
+
+
+def queue_time(created: Any) -> int | None:
+    """Twilio's ``queue_time`` of a created call (milliseconds, as text), or None."""
+    value = str(getattr(created, "queue_time", None) or "").strip()
+    return int(value) if value.isdigit() and int(value) < 2**31 else None
+
+
 class TwilioBackend(BaseTelephonyBackend):
     name = "twilio"
 
     def get_client(self) -> Any:
-        from twilio.http.http_client import TwilioHttpClient
-        from twilio.rest import Client
-
+        """This thread's client for the current settings (built on first use, then kept)."""
         sid, token = conf.TWILIO_ACCOUNT_SID, conf.TWILIO_AUTH_TOKEN
         if not sid:
             raise ClickToCallConfigurationError("TWILIO_ACCOUNT_SID", "is not set")
         if not token:
             raise ClickToCallConfigurationError("TWILIO_AUTH_TOKEN", "is not set")
-        client = Client(sid, token, http_client=TwilioHttpClient(timeout=REQUEST_TIMEOUT))
-        client.api.base_url = conf.TWILIO_API_BASE_URL
-        return client
+        key = (sid, token, conf.TWILIO_API_BASE_URL)
+        if getattr(_clients, "key", None) != key:
+            _clients.client, _clients.key = new_client(*key), key
+        return _clients.client
+
+    def prepare(self) -> None:
+        self.get_client()
 
     def call_parameters(self, call: CallRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -78,7 +112,7 @@ class TwilioBackend(BaseTelephonyBackend):
                     f"Twilio did not answer: {exc.__class__.__name__}: {exc}", transient=True, ambiguous=True
                 ) from exc
             raise TelephonyError(f"Twilio unreachable: {exc.__class__.__name__}: {exc}", transient=True) from exc
-        return ProviderCall(sid=created.sid, status=str(created.status or "queued"))
+        return ProviderCall(sid=created.sid, status=str(created.status or "queued"), queue_time=queue_time(created))
 
     def find_call(self, call: CallRequest, created_from: datetime, created_until: datetime) -> ProviderCall | None:
         """Twilio's call to ``call.to`` from ``call.from_`` created between the two times.

@@ -1,0 +1,140 @@
+"""The campaign lines as ``/outgoing`` reads them: kept in each process, current on every request.
+
+Every process keeps all campaign lines, with their active targets, and the active
+blocked networks in memory, together with the version of what it read. The version
+lives in the shared cache (``CLICKTOCALL_CACHE``); saving or deleting a line, a target
+or a blocklist entry replaces it (at once, and again once the change is committed), so
+the next request of every process that shares the cache sees a new version and reads
+them again. A request thus costs one read of the version instead of a query for its
+line and a read of the network blocklist, and a staff edit takes effect on the next
+request everywhere. What is kept is read again at least every
+``CLICKTOCALL_BLOCKLIST_CACHE_SECONDS`` whatever the version says.
+
+Changes made with ``QuerySet.update()`` send no signal: call ``changed()`` after them.
+With a cache each process holds alone (local memory, the development default), an edit
+reaches only the process that made it; use a shared cache whenever several processes
+serve requests.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.db.models.signals import post_delete, post_save
+
+from . import limits
+from .conf import conf
+from .models import BlockEntry, CampaignLine, Target
+
+VERSION_KEY = "clicktocall:lines:version"
+logger = logging.getLogger("clicktocall.lines")
+
+
+@dataclass(frozen=True)
+class Kept:
+    version: str
+    read_at: float  # time.monotonic()
+    lines: dict[str, CampaignLine]
+    networks: list[tuple[int, str, float | None]]
+
+
+_lock = threading.Lock()
+_kept: Kept | None = None
+
+
+def _version() -> str:
+    """The current version of the lines, agreed on by every process sharing the cache."""
+    store = limits.cache()
+    version = store.get(VERSION_KEY)
+    if version is None:  # first use, or the cache lost it: every process reads the lines again
+        store.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = store.get(VERSION_KEY)
+    return str(version)
+
+
+def _read(version: str) -> Kept:
+    from .blocklist import read_networks
+
+    targets = Target.objects.filter(is_active=True).order_by("position", "pk")
+    queryset = CampaignLine.objects.prefetch_related(Prefetch("targets", queryset=targets, to_attr="active_targets"))
+    lines = {line.phone_number: line for line in queryset}
+    return Kept(version, time.monotonic(), lines, read_networks())
+
+
+def kept() -> Kept:
+    """What this process keeps, read again when its version changed (or it is too old).
+
+    When the cache cannot be reached, the lines are read from the database for this
+    request alone: the request is found, recorded and refused by the limits, which need
+    the cache too.
+    """
+    global _kept
+    try:
+        version = _version()  # read before the rest: a change committed meanwhile is seen next time
+    except Exception as exc:
+        logger.warning("the version of the kept lines could not be read: %s", exc.__class__.__name__)
+        return _read("")
+    current = _kept
+    if current is None or current.version != version or _too_old(current):
+        with _lock:
+            current = _kept
+            if current is None or current.version != version or _too_old(current):
+                current = _kept = _read(version)
+    return current
+
+
+def _too_old(current: Kept) -> bool:
+    return time.monotonic() - current.read_at > conf.BLOCKLIST_CACHE_SECONDS
+
+
+def find(e164: str) -> CampaignLine | None:
+    """The line whose number is ``e164`` (a copy of its own for the caller), or None.
+
+    The copy carries the blocked networks kept with it (``blocked_networks``), so the
+    request checks its address without reading the version again.
+    """
+    if not e164:
+        return None
+    current = kept()
+    line = current.lines.get(e164)
+    if line is None:
+        return None
+    line = copy.copy(line)
+    line.blocked_networks = current.networks
+    return line
+
+
+def _new_version() -> None:
+    try:
+        limits.cache().set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:  # the edit stands; other processes read it within BLOCKLIST_CACHE_SECONDS
+        logger.exception("could not announce a change of the lines")
+
+
+def changed(**kwargs: object) -> None:
+    """Announce that the lines changed: at once, and again when the transaction commits.
+
+    The first announcement makes this process read its own change; a process that reads
+    the lines before the commit keeps the old ones under that version, so the second
+    announcement makes every process read them again once the change is visible.
+    """
+    _new_version()
+    transaction.on_commit(_new_version)
+
+
+def forget() -> None:
+    """Drop this process's lines (tests)."""
+    global _kept
+    _kept = None
+
+
+for _model in (CampaignLine, Target, BlockEntry):
+    post_save.connect(changed, sender=_model, dispatch_uid=f"clicktocall.lines.saved.{_model.__name__}")
+    post_delete.connect(changed, sender=_model, dispatch_uid=f"clicktocall.lines.deleted.{_model.__name__}")
