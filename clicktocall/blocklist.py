@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import ipaddress
 import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from . import phone
 from .clients import client_network
 from .models import BlockEntry
 
@@ -135,3 +141,77 @@ def record_hit(pk: int | None) -> None:
     """Count a refused request against an entry."""
     if pk is not None:
         BlockEntry.objects.filter(pk=pk).update(hit_count=F("hit_count") + 1, last_hit_at=timezone.now())
+
+
+@dataclass
+class ImportResult:
+    """What an import of numbers did: counts, and the rows that held no valid number."""
+
+    added: int = 0
+    updated: int = 0
+    invalid: int = 0
+    invalid_rows: list[tuple[int, str]] = field(default_factory=list)
+
+
+IMPORT_BATCH = 1000
+MAX_INVALID_SHOWN = 20
+
+
+def read_numbers(text: str) -> Iterator[tuple[int, str]]:
+    """``(row number, first cell)`` of each non-empty row of CSV (or one-number-a-line) text.
+
+    A first row whose first cell holds no digit is a header and skipped. Raises
+    ``csv.Error`` for text the CSV reader cannot read (e.g. a field over its size limit).
+    """
+    text = text.replace("\x00", "")
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    for number, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
+        cell = (row[0] if row else "").strip()
+        if not cell or (number == 1 and not any(ch.isdigit() for ch in cell)):
+            continue
+        yield number, cell
+
+
+def import_numbers(
+    rows: Iterable[tuple[int, str]],
+    *,
+    reason: str = BlockEntry.Reason.OPT_OUT,
+    note: str = "",
+    expires_at: datetime | None = None,
+) -> ImportResult:
+    """Put the numbers of ``rows`` on the blocklist (any format; stored in E.164).
+
+    A number already listed is updated to this reason and expiry, except that a person's
+    own opt-out keeps its reason and never expires. Invalid rows are counted and listed.
+    """
+    result = ImportResult()
+    numbers: dict[str, int] = {}
+    for row, cell in rows:
+        try:
+            numbers.setdefault(phone.normalize(cell), row)
+        except phone.InvalidNumber:
+            result.invalid += 1
+            if len(result.invalid_rows) < MAX_INVALID_SHOWN:
+                result.invalid_rows.append((row, cell[:64]))
+    values = list(numbers)
+    for start in range(0, len(values), IMPORT_BATCH):
+        batch = values[start : start + IMPORT_BATCH]
+        with transaction.atomic():
+            listed = BlockEntry.objects.filter(kind=BlockEntry.Kind.PHONE, value__in=batch)
+            existing = set(listed.values_list("value", flat=True))
+            listed.exclude(reason=BlockEntry.Reason.OPT_OUT).update(reason=reason, expires_at=expires_at)
+            BlockEntry.objects.bulk_create(
+                [
+                    BlockEntry(kind=BlockEntry.Kind.PHONE, value=value, reason=reason, note=note, expires_at=expires_at)
+                    for value in batch
+                    if value not in existing
+                ],
+                ignore_conflicts=True,
+            )
+        result.updated += len(existing)
+        result.added += len(batch) - len(existing)
+    return result

@@ -27,8 +27,10 @@ key one in (``zip`` webhook, asked twice at most) before connecting; still nothi
 line's fallback targets or an apology.
 
 Scripts are staff-written text with ``{{ variable }}`` placeholders, rendered by plain
-substitution (never Django's template language); a missing variable renders empty and
-values are plain text, which ``VoiceResponse`` escapes, so they cannot inject TwiML.
+substitution (never Django's template language). A placeholder may carry a default,
+``{{ park_name | "the park" }}``, spoken when the page sent no value (or an empty one);
+without a default a missing variable renders empty. Values are plain text, which
+``VoiceResponse`` escapes, so they cannot inject TwiML.
 
 The same code builds the admin preview and the console backend's transcript, so what
 they show is what the call does.
@@ -93,7 +95,8 @@ LEG_OUTCOMES = {
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
-_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*$")
+# A name, optionally with a default in double quotes: {{ park_name | "the park" }}.
+_NAME = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*(?:\|\s*"([^"]*)"\s*)?$')
 
 
 def plain_text(text: str) -> str:
@@ -110,7 +113,8 @@ def spoken_value(value: Any) -> str:
 
 
 def render(template: str, variables: Mapping[str, Any]) -> str:
-    """Replace each ``{{ key }}`` with the value of ``key`` (empty when missing).
+    """Replace each ``{{ key }}`` with the value of ``key``, each ``{{ key | "default" }}``
+    with the value or else the default (empty when missing and without a default).
 
     Only plain placeholders are understood: filters, template tags (``{% … %}``) and
     comments are never evaluated; a placeholder that is not a plain name renders empty
@@ -121,20 +125,43 @@ def render(template: str, variables: Mapping[str, Any]) -> str:
 
     def substitute(match: re.Match[str]) -> str:
         name = _NAME.match(match.group(1))
-        return spoken_value(variables.get(name.group(1))) if name else ""
+        if not name:
+            return ""
+        return spoken_value(variables.get(name.group(1))) or spoken_value(name.group(2))
 
     text = _PLACEHOLDER.sub(substitute, _TEMPLATE_TAG.sub("", template))
     return plain_text(text)[:MAX_SAY_LENGTH]
 
 
-def placeholders(template: str) -> list[str]:
-    """The variable names a template uses, in order of first use."""
-    names: list[str] = []
+def defaults(template: str) -> dict[str, str | None]:
+    """The variables a template uses, in order of first use, with the default each first
+    has (None without one)."""
+    found: dict[str, str | None] = {}
     for match in _PLACEHOLDER.finditer(_TEMPLATE_TAG.sub("", template or "")):
         name = _NAME.match(match.group(1))
-        if name and name.group(1) not in names:
-            names.append(name.group(1))
-    return names
+        if name:
+            default = spoken_value(name.group(2)) or None
+            if name.group(1) not in found or found[name.group(1)] is None:
+                found[name.group(1)] = default
+    return found
+
+
+def placeholders(template: str) -> list[str]:
+    """The variable names a template uses, in order of first use."""
+    return list(defaults(template))
+
+
+def silent_variables(templates: Iterable[str], variables: Mapping[str, Any]) -> list[str]:
+    """The variables of ``templates`` that would be spoken as nothing: no value and no default
+    in at least one of their placeholders."""
+    silent: list[str] = []
+    for template in templates:
+        for match in _PLACEHOLDER.finditer(_TEMPLATE_TAG.sub("", template or "")):
+            name = _NAME.match(match.group(1))
+            if name and name.group(1) not in silent:
+                if not spoken_value(variables.get(name.group(1))) and not spoken_value(name.group(2)):
+                    silent.append(name.group(1))
+    return silent
 
 
 def attempt_variables(attempt: CallAttempt) -> dict[str, Any]:

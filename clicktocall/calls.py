@@ -285,12 +285,16 @@ def place(
         _save_failure(attempt, f"{exc.__class__.__name__}: {exc}", our_side=True)
         return Result(Outcome.ERROR, line, attempt)
 
-    return mark_placed(attempt, provider_call.sid, provider_call.status, provider_call.queue_time)
+    return mark_placed(
+        attempt, provider_call.sid, provider_call.status, provider_call.queue_time, provider_call.transcript
+    )
 
 
-def mark_placed(attempt: CallAttempt, sid: str, status: str, queue_time: int | None = None) -> Result:
+def mark_placed(
+    attempt: CallAttempt, sid: str, status: str, queue_time: int | None = None, transcript: str = ""
+) -> Result:
     """Record that the provider placed the attempt's call ``sid``, and announce it."""
-    record_placed(attempt, sid, status, queue_time)
+    record_placed(attempt, sid, status, queue_time, transcript)
     logger.debug("attempt %s placed: %s", attempt.pk, sid)
     signals.call_placed.send(sender=CallAttempt, attempt=attempt)
     return Result(Outcome.PLACED, attempt.line, attempt)
@@ -308,8 +312,11 @@ def reported_call(attempt: CallAttempt) -> tuple[str, str] | None:
     return row[0], row[1]
 
 
-def record_placed(attempt: CallAttempt, sid: str, status: str, queue_time: int | None = None) -> None:
-    """Record the provider's call id, first status and own queue time in one UPDATE.
+def record_placed(
+    attempt: CallAttempt, sid: str, status: str, queue_time: int | None = None, transcript: str = ""
+) -> None:
+    """Record the provider's call id, first status and own queue time (and a simulated call's
+    transcript) in one UPDATE.
 
     A status callback may have arrived before the provider's answer did; the status only
     moves forward, so it is set only while no callback has set one.
@@ -323,6 +330,8 @@ def record_placed(attempt: CallAttempt, sid: str, status: str, queue_time: int |
         "placed_at": now,
         "provider_queue_time": queue_time,
     }
+    if transcript:
+        fields["transcript"] = attempt.transcript = transcript
     first = CallAttempt.objects.filter(pk=attempt.pk, status=CallAttempt.Status.NONE).update(**fields, status=status)
     if not first:
         CallAttempt.objects.filter(pk=attempt.pk).update(**fields)

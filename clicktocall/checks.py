@@ -267,8 +267,8 @@ def _reversible(name: str, **kwargs) -> bool:
 
 URLS_HINT = (
     "Add path(\"\", include(\"clicktocall.urls\")) to the root URLconf, or mount the parts "
-    "(clicktocall.urls.outgoing, .webhooks, .docs) together in the 'clicktocall' namespace: see the README's "
-    "'Installing into your project'."
+    "(clicktocall.urls.outgoing, .webhooks, .docs) together in the 'clicktocall' namespace: see "
+    "'Installing into your project' in docs/operations.md."
 )
 
 
@@ -381,7 +381,7 @@ def _check_types():
             errors.append(
                 checks.Error(
                     f"{name} must be a string, not {type(value).__name__} ({value!r}).",
-                    hint=f"Set {name} to a string; see the README's settings list for its meaning and default.",
+                    hint=f"Set {name} to a string; docs/operations.md lists every setting with its default.",
                     id="clicktocall.E025",
                 )
             )

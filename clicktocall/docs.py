@@ -35,7 +35,7 @@ OUTCOMES = [
     (Outcome.PLACED, "The call has been handed to the telephony provider."),
     (Outcome.INVALID, "A required parameter is missing, or a parameter is malformed (including a number that "
      "cannot be dialed or is outside the allowed destinations)."),
-    (Outcome.UNCONFIGURED, "campaign_line names no line, or a switched-off line."),
+    (Outcome.UNCONFIGURED, "campaign_line names no line, or a paused or archived line."),
     (Outcome.THROTTLED, "The same phone asked the same line too recently, or a rate limit was hit."),
     (Outcome.ERROR, "Anything else: the provider refused or could not be reached, a blocked number, a database "
      "error."),

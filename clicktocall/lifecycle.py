@@ -34,6 +34,7 @@ RANK = {
     Status.RINGING: 3,
     Status.IN_PROGRESS: 4,
     **{status: 5 for status in END_STATUSES},
+    Status.SIMULATED: 5,  # a call the console backend only described: nothing follows
 }
 STATUSES = frozenset(str(s) for s in RANK if s)
 

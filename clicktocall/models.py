@@ -6,6 +6,7 @@ import datetime
 import re
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -53,23 +54,40 @@ class NormalizedPhoneNumber:
 class CampaignLine(NormalizedPhoneNumber, models.Model):
     """A campaign's phone number: the caller id of the calls it places."""
 
+    class Status(models.TextChoices):
+        LIVE = "live", _("Live")
+        PAUSED = "paused", _("Paused")
+        ARCHIVED = "archived", _("Archived")
+
     phone_number = models.CharField(
-        _("phone number"),
+        _("campaign phone number"),
         max_length=16,
         unique=True,
         validators=[validate_e164],
-        help_text=_("The campaign's number in E.164 form, e.g. +18559299898. Any format is accepted and normalized."),
+        help_text=_(
+            "The number people see when the campaign calls them, e.g. (855) 929-9898. Type it in any format; "
+            "it is stored in international (E.164) form, e.g. +18559299898."
+        ),
     )
-    name = models.CharField(_("name"), max_length=255, blank=True)
-    is_active = models.BooleanField(
-        _("active"), default=True, help_text=_("A switched-off line refuses every request.")
+    name = models.CharField(_("campaign name"), max_length=255, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=Status.choices,
+        default=Status.LIVE,
+        db_default=Status.LIVE,
+        help_text=_(
+            "Live: the line places calls. Paused: every request is refused, as for an unknown line. "
+            "Archived: paused, and hidden from the list of lines; its results are kept."
+        ),
     )
     redirect_hosts = models.TextField(
-        _("redirect hosts"),
+        _("thank-you page hosts"),
         blank=True,
         help_text=_(
-            "Hosts that revmsghtml may redirect to, one per line (e.g. www.example.org; "
-            ".example.org also allows its subdomains). The submitting page's own host is always allowed."
+            "Websites your form may send visitors to after they ask for a call, one per line (e.g. "
+            "www.example.org; .example.org also allows its subdomains). The page with the form is always "
+            "allowed. Developers: the hosts the revmsghtml parameter may redirect to."
         ),
     )
     # The call script
@@ -82,7 +100,9 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         ),
     )
     script_audio_url = models.URLField(
-        _("script audio URL"), blank=True, help_text=_("An audio file to play instead of the spoken script.")
+        _("recorded script (audio file address)"),
+        blank=True,
+        help_text=_("The address of an MP3 or WAV file to play instead of speaking the script."),
     )
     voice = models.CharField(_("voice"), max_length=64, default="Polly.Joanna", blank=True)
     language = models.CharField(_("language"), max_length=16, default="en-US")
@@ -250,6 +270,15 @@ class CampaignLine(NormalizedPhoneNumber, models.Model):
         label = phone.display(self.phone_number)
         return f"{self.name} ({label})" if self.name else label
 
+    @property
+    def is_active(self) -> bool:
+        """Whether the line places calls (it is live); setting it pauses or resumes the line."""
+        return self.status == self.Status.LIVE
+
+    @is_active.setter
+    def is_active(self, value: bool) -> None:
+        self.status = self.Status.LIVE if value else self.Status.PAUSED
+
     def clean(self) -> None:
         """Redirect hosts are stored one per line; each must be a host name. Hours kept need a day."""
         super().clean()
@@ -299,10 +328,9 @@ class CallAttempt(models.Model):
         NO_ANSWER = "no-answer", _("No answer")
         FAILED = "failed", _("Failed")
         CANCELED = "canceled", _("Canceled")
+        SIMULATED = "simulated", _("Simulated (not dialed)")
 
-    line = models.ForeignKey(
-        CampaignLine, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("line")
-    )
+    line = models.ForeignKey(CampaignLine, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("line"))
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     phone = models.CharField(_("phone"), max_length=16, blank=True, help_text=_("E.164; empty when invalid."))
     name = models.CharField(_("name"), max_length=255, blank=True)
@@ -319,8 +347,22 @@ class CallAttempt(models.Model):
     referrer = models.CharField(_("referring page"), max_length=2048, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
     status = models.CharField(_("call status"), max_length=16, choices=Status.choices, default="", blank=True)
-    provider_call_id = models.CharField(_("provider call id"), max_length=64, blank=True, db_index=True)
+    provider_call_id = models.CharField(
+        _("call reference"), max_length=64, blank=True, db_index=True, help_text=_("The provider's call id (Call SID).")
+    )
     error_detail = models.TextField(_("error detail"), blank=True)
+    is_test = models.BooleanField(
+        _("test call"),
+        default=False,
+        db_default=False,
+        help_text=_("Placed by staff from the line's page; left out of the results."),
+    )
+    transcript = models.TextField(
+        _("transcript"),
+        blank=True,
+        db_default="",
+        help_text=_("What the call said and did, when it was simulated (not dialed)."),
+    )
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     placed_at = models.DateTimeField(
@@ -362,6 +404,8 @@ class CallAttempt(models.Model):
             models.Index(fields=["status", "-created_at"], name="ctc_attempt_status_date"),
             models.Index(fields=["-created_at"], name="ctc_attempt_date"),
             models.Index(fields=["phone"], name="ctc_attempt_phone"),
+            # The few test calls, which the results page leaves out.
+            models.Index(fields=["line", "created_at"], condition=models.Q(is_test=True), name="ctc_attempt_test"),
             # The results API's incremental sync: attempts changed since a time, oldest change first.
             models.Index(fields=["updated_at"], name="ctc_attempt_updated"),
         ]
@@ -506,12 +550,29 @@ class BlockEntry(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("blocklist entry")
-        verbose_name_plural = _("blocklist")
+        verbose_name_plural = _("blocklist entries")
         constraints = [models.UniqueConstraint(fields=["kind", "value"], name="ctc_block_unique")]
         indexes = [models.Index(fields=["kind", "value", "expires_at"], name="ctc_block_lookup")]
 
     def __str__(self) -> str:
         return f"{self.value} ({self.get_reason_display()})"
+
+
+class StaffPhone(NormalizedPhoneNumber, models.Model):
+    """The number a staff member's test calls ring, remembered for their next one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clicktocall_phone", verbose_name=_("user")
+    )
+    phone_number = models.CharField(_("phone number"), max_length=16, validators=[validate_e164])
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("staff phone number")
+        verbose_name_plural = _("staff phone numbers")
+
+    def __str__(self) -> str:
+        return phone.display(self.phone_number)
 
 
 class LimitCounter(models.Model):

@@ -219,8 +219,9 @@ def _expired(attempt: CallAttempt, try_number: int) -> bool:
 
 def _refused_meanwhile(attempt: CallAttempt) -> tuple[str, str] | None:
     """Why the call may no longer be placed: its line was switched off, or its number blocked
-    (e.g. the person opted out during another call) while it waited in the queue."""
-    if not attempt.line.is_active:
+    (e.g. the person opted out during another call) while it waited in the queue. Staff's
+    test calls may ring on a paused line."""
+    if not attempt.line.is_active and not attempt.is_test:
         return CallAttempt.Outcome.INACTIVE, "line switched off while the call waited in the queue"
     entry = blocklist.phone_entry(attempt.phone)
     if entry is not None:

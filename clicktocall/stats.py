@@ -160,17 +160,25 @@ class LocalDate(TruncDate):
         return compiler.compile(local)
 
 
-def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
-    """The results of ``line`` for requests made from ``start`` to ``end`` (both included)."""
+def line_stats(line: CampaignLine, start: dt.date, end: dt.date, *, include_tests: bool = False) -> LineStats:
+    """The results of ``line`` for requests made from ``start`` to ``end`` (both included).
+
+    Staff's test calls are left out unless ``include_tests``.
+    """
     low, high = bounds(start, end)
     stats = LineStats(line=line, start=start, end=end)
+    attempts = CallAttempt.objects.filter(line=line, created_at__gte=low, created_at__lt=high)
+    legs = CallLeg.objects.filter(line=line, requested_at__gte=low, requested_at__lt=high)
+    if not include_tests:
+        attempts = attempts.exclude(is_test=True)
+        tests = CallAttempt.objects.filter(line=line, is_test=True, created_at__gte=low, created_at__lt=high)
+        legs = legs.exclude(attempt__in=tests.values("pk"))
     answered = Q(answered_at__isnull=False)
     # Count a non-null column the index holds (not the id), so PostgreSQL reads the index only.
     counted = "created_at"
     per_day = {
         row.pop("day"): row
-        for row in CallAttempt.objects.filter(line=line, created_at__gte=low, created_at__lt=high)
-        .order_by()
+        for row in attempts.order_by()
         .annotate(day=LocalDate("created_at", timezone.get_current_timezone(), low, high))
         .values("day")
         .annotate(
@@ -200,7 +208,6 @@ def line_stats(line: CampaignLine, start: dt.date, end: dt.date) -> LineStats:
     stats.connected = totals["connected"]
     stats.refused = {code.value: totals[f"refused_{code.value}"] for code in REFUSALS}
 
-    legs = CallLeg.objects.filter(line=line, requested_at__gte=low, requested_at__lt=high)
     completed = Q(status=CallLeg.Status.COMPLETED)
     counted = "requested_at"
     rows = (

@@ -7,6 +7,7 @@ from . import views
 
 urlpatterns = [
     path("", views.demo, name="demo"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("clicktocall.urls")),
 ]

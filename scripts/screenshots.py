@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Take the README's screenshots with Playwright in Debian's chromium.
+"""Take the documentation's screenshots (docs/*.png) with Playwright in Debian's chromium.
 
-    .venv/bin/python scripts/screenshots.py      writes docs/stats.png, docs/widget.png, docs/embed.png
+    .venv/bin/python scripts/screenshots.py      writes the PNG files of docs/ (see SHOTS)
 
 Runs the project on a throwaway SQLite database with a seeded month of calls, and a
 customer page with the widget on a second origin.
@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+WIDTH = 1280  # the admin's pages are taken at a laptop's width: nothing may be cut off there
+SHOTS = ["stats.png", "embed.png", "widget.png", "line-form.png", "test-call.png", "attempts.png"]
 
 
 def free_port() -> int:
@@ -66,7 +68,12 @@ def main() -> None:
 
     logging.disable(logging.WARNING)
     call_command("migrate", verbosity=0)
-    line = CampaignLine.objects.create(phone_number="+18559299898", name="Save the park")
+    line = CampaignLine.objects.create(
+        phone_number="+18559299898",
+        name="Save the park",
+        script="Hello {{ name }}. Riverside Park closes next month unless the Senate acts. Please tell "
+        '{{ office | "your senators" }} to save {{ park_name | "the park" }}.',
+    )
     targets = [
         Target.objects.create(line=line, position=0, name="Sen. Warren", phone_number="+12022244543"),
         Target.objects.create(line=line, position=1, name="Sen. Markey", phone_number="+12022242742"),
@@ -101,7 +108,7 @@ def main() -> None:
     DOCS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page = browser.new_page(viewport={"width": WIDTH, "height": 900})
         page.goto(f"{app_url}/admin/login/?next=/admin/clicktocall/campaignline/{line.pk}/stats/")
         page.get_by_label("Username").fill("staff")
         page.get_by_label("Password").fill("screenshots-only")
@@ -111,6 +118,15 @@ def main() -> None:
 
         page.goto(f"{app_url}/admin/clicktocall/campaignline/{line.pk}/change/")
         page.locator(".ctc-embed").screenshot(path=str(DOCS / "embed.png"))
+        page.screenshot(path=str(DOCS / "line-form.png"), full_page=True)
+
+        page.get_by_label("Your phone number").fill("(617) 523-2338")
+        page.get_by_role("button", name="Call me now").click()
+        page.wait_for_selector(".ctc-test-call .ctc-transcript")
+        page.locator(".ctc-test-call").screenshot(path=str(DOCS / "test-call.png"))
+
+        page.goto(f"{app_url}/admin/clicktocall/callattempt/")
+        page.screenshot(path=str(DOCS / "attempts.png"))
 
         widget = browser.new_page(viewport={"width": 800, "height": 720})
         widget.goto(f"http://127.0.0.1:{site_port}/act.html")
@@ -125,7 +141,7 @@ def main() -> None:
     server.shutdown()
     site_server.shutdown()
     shutil.rmtree(workdir, ignore_errors=True)
-    for name in ("stats.png", "embed.png", "widget.png"):
+    for name in SHOTS:
         print(DOCS / name)
 
 

@@ -102,7 +102,7 @@ def line_form(**fields) -> dict:
     data = {
         "phone_number": "",
         "name": "",
-        "is_active": "on",
+        "status": CampaignLine.Status.LIVE,
         "redirect_hosts": "",
         "voice": CampaignLine._meta.get_field("voice").default,
         "language": CampaignLine._meta.get_field("language").default,

@@ -45,7 +45,7 @@ def test_invalid_line_number_is_refused(staff):
 def test_line_edit_switches_it_off(staff, line, client, outbox):
     r = staff.post(
         f"/admin/clicktocall/campaignline/{line.pk}/change/",
-        line_form(phone_number=line.phone_number, name="Paused", is_active=None, redirect_hosts="www.example.org"),
+        line_form(phone_number=line.phone_number, name="Paused", status="paused", redirect_hosts="www.example.org"),
     )
     assert r.status_code == 302
     line.refresh_from_db()
@@ -57,7 +57,7 @@ def test_lines_search_and_filter(staff, line):
     CampaignLine.objects.create(phone_number="+12025550143", name="Other", is_active=False)
     page = staff.get("/admin/clicktocall/campaignline/", {"q": "Test campaign"}).content.decode()
     assert "+18559299898" in page and "+12025550143" not in page
-    page = staff.get("/admin/clicktocall/campaignline/", {"is_active__exact": "0"}).content.decode()
+    page = staff.get("/admin/clicktocall/campaignline/", {"status": "paused"}).content.decode()
     assert "+12025550143" in page and "+18559299898" not in page
 
 

@@ -31,7 +31,7 @@ def run(*args: str) -> str:
 
 def test_line_is_created_in_e164_and_printed():
     out = run("clicktocall_line", "8559299898", "--name", "Save the park")
-    assert out == "Created line +18559299898 name='Save the park' active=yes redirect_hosts=-"
+    assert out == "Created line +18559299898 name='Save the park' active=yes status=live redirect_hosts=-"
     line = CampaignLine.objects.get()
     assert (line.phone_number, line.name, line.is_active, line.redirect_hosts) == (LINE, "Save the park", True, "")
 

@@ -46,11 +46,11 @@ def test_stream_csv_writes_a_header_and_one_row_per_attempt_oldest_first(line):
     late = attempt(line, at("2026-03-02"), name="Ann", email="ann@example.org", variables={"zip": "02113"})
     early = attempt(line, at("2026-03-01"), outcome="error", error_detail="HTTP 503, retried")
     rows = list(csv.reader(io.StringIO("".join(stream_csv(CallAttempt.objects.all())))))
-    assert rows[0] == [header for header, _ in COLUMNS]
+    assert rows[0] == [header for header, _ in COLUMNS] + ["variable: zip"]
     assert [row[0] for row in rows[1:]] == [str(early.pk), str(late.pk)]
     record = dict(zip(rows[0], rows[2], strict=True))
     assert record["phone"] == "+16175232338" and record["line"] == "+18559299898"
-    assert record["name"] == "Ann" and record["variables"] == '{"zip": "02113"}'
+    assert record["name"] == "Ann" and record["variable: zip"] == "02113"
     assert record["requested"] == "2026-03-02T12:00:00+00:00"
     assert dict(zip(rows[0], rows[1], strict=True))["error detail"] == "HTTP 503, retried"
 
@@ -241,3 +241,28 @@ def test_a_number_search_is_an_exact_match_on_the_phone_column(admin_client, lin
     assert searches and not [sql for sql in searches if "UPPER" in sql or "LIKE" in sql], searches
     by_name = admin_client.get(base, {"q": "bob"})
     assert [a.name for a in by_name.context["cl"].result_list] == ["Bob"]
+
+
+def test_csv_columns_are_what_staff_see_each_variable_and_each_target(line, targets):
+    """Outcome and status as labelled in the admin, the test-call flag, one column per variable
+    (the union of the keys), and each target's result and connected time."""
+    from clicktocall.models import CallLeg
+
+    first = attempt(line, at("2026-03-01"), outcome="placed", status="completed", variables={"park": "Boston Common"})
+    attempt(line, at("2026-03-02"), outcome="throttled", is_test=True, variables={"zip": "=1+1", "n": 3})
+    CallLeg.objects.create(
+        attempt=first, position=0, target=targets[0], target_name="Sen. A", status="completed", duration=95
+    )
+    CallLeg.objects.create(attempt=first, position=1, target=targets[1], target_name="Sen. B", status="busy")
+    one, two = csv.DictReader(io.StringIO("".join(stream_csv(CallAttempt.objects.all()))))
+    assert (one["outcome"], one["call status"], one["test call"]) == ("Placed", "Completed", "no")
+    assert (two["outcome"], two["call status"], two["test call"]) == ("Refused: too quickly", "", "yes")
+    assert (one["variable: park"], one["variable: zip"], two["variable: zip"], two["variable: n"]) == (
+        "Boston Common",
+        "",
+        "'=1+1",
+        "3",
+    )
+    assert (one["target 1"], one["target 1 result"], one["target 1 duration (s)"]) == ("Sen. A", "Connected", "95")
+    assert (one["target 2"], one["target 2 result"], one["target 2 duration (s)"]) == ("Sen. B", "Busy", "")
+    assert (two["target 1"], two["target 1 result"]) == ("", "")

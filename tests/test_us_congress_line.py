@@ -112,7 +112,7 @@ def test_the_look_up_box_shows_whom_a_call_would_connect_to(admin_client, us_dat
     names = ["Representative Stephen F. Lynch", "Senator Elizabeth Warren", "Senator Edward J. Markey"]
     assert [page.index(name) for name in names] == sorted(page.index(name) for name in names)
     assert f"{LYNCH_DC} (Washington, DC)" in page and "America/New_York" in page
-    assert f'{line}</a>\n&rsaquo; Targets' in page  # the breadcrumbs lead back to the line
+    assert f'{line}</a></li>\n<li aria-current="page">Targets</li>' in page  # the breadcrumbs lead back to the line
     nobody = admin_client.get(url, {"zip": "00000"}).content.decode()
     assert "Nobody" in nobody and "key in their ZIP code" in nobody
     bad = admin_client.get(url, {"zip": "<b>12</b>"})

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,24 +21,55 @@ from django.utils.html import format_html, format_html_join
 from .. import callflow
 from ..models import CallLeg, CampaignLine, Target
 from . import hours as hours_admin
-from .sections import before_last
 
 SAMPLE_VARIABLES = {"name": "Paul Revere", "zip": "02113"}
 
-CALL_FLOW_FIELDSETS = [
-    (
-        "Call script",
-        {"fields": ["script", "script_audio_url", "voice", "language", "closing_message"]},
-    ),
-    ("Human check", {"fields": ["human_check", "machine_action"]}),
-    ("Preview", {"fields": ["call_preview"]}),
-]
+
+class TargetForm(forms.ModelForm):
+    position = forms.IntegerField(
+        label="Order",
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"placeholder": "last"}),
+        help_text="Targets are called from the lowest number up. Empty: after the others.",
+    )
+
+    class Meta:
+        model = Target
+        fields = ["position", "name", "phone_number", "extension", "is_active"]
+        labels = {"phone_number": "Phone number", "extension": "Extension (digits)"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in (("hours_opens", "Opens"), ("hours_closes", "Closes")):
+            if name in self.fields:  # short, to fit the table: "Opens 09:00"
+                self.fields[name].label = label
+                self.fields[name].widget.format = "%H:%M"
+        days = self.fields.get("hours_days")
+        if days is not None:  # a row of the table: the days as "Mo Tu We…"
+            days.widget.choices = [(value, str(label)[:2]) for value, label in days.choices]
+
+
+class TargetFormSet(BaseInlineFormSet):
+    """A new target without a position comes after the line's others."""
+
+    def save_new(self, form: forms.ModelForm, commit: bool = True) -> Target:
+        target = form.save(commit=False)
+        setattr(target, self.fk.name, self.instance)
+        if form.cleaned_data.get("position") is None:
+            top = Target.objects.filter(line=self.instance).aggregate(top=Max("position"))["top"]
+            target.position = 0 if top is None else top + 1
+        if commit:
+            target.save()
+        return target
 
 
 class TargetInline(admin.TabularInline):
     """The people a caller is connected to, in order."""
 
     model = Target
+    form = TargetForm
+    formset = TargetFormSet
     fields = [
         "position",
         "name",
@@ -87,6 +121,21 @@ def sample_variables(line: CampaignLine, given: dict[str, str] | None = None) ->
     return values
 
 
+def silent_warning(line: CampaignLine, variables: dict[str, str]) -> str:
+    """A warning naming the variables the call would speak as nothing, or ""."""
+    silent = callflow.silent_variables([line.script, line.closing_message], variables)
+    if not silent:
+        return ""
+    example = silent[0]
+    return format_html(
+        "<p class='ctc-preview-warning' role='alert'>Spoken as nothing: {}. The page sends no value for {} and the "
+        'script gives no default; give one like this: <code>{{{{ {} | "…" }}}}</code>, or have the page send it.</p>',
+        ", ".join(silent),
+        "it" if len(silent) == 1 else "them",
+        example,
+    )
+
+
 def viewable_line(modeladmin: Any, request: HttpRequest, object_id: str) -> CampaignLine:
     """The line a page of its own is about, when the user may see it (else 404 or 403)."""
     line = modeladmin.get_object(request, object_id)
@@ -99,14 +148,6 @@ def viewable_line(modeladmin: Any, request: HttpRequest, object_id: str) -> Camp
 
 class CallFlowLineAdminMixin:
     """Script fields, ordered targets inline and a preview on the campaign line page."""
-
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        fieldsets = list(super().get_fieldsets(request, obj))  # type: ignore[misc]
-        shown = {name for _, options in fieldsets for name in options.get("fields", [])}
-        extra = [fs for fs in CALL_FLOW_FIELDSETS if not shown.intersection(fs[1]["fields"])]
-        if obj is None:
-            extra = [fs for fs in extra if "call_preview" not in fs[1]["fields"]]
-        return before_last(fieldsets, extra)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "call_preview"]  # type: ignore[misc]
@@ -134,9 +175,10 @@ class CallFlowLineAdminMixin:
         )
         given = ", ".join(f"{k} = {v!r}" for k, v in variables.items())
         return format_html(
-            "<div class='call-preview'><p>For {}. <a href='{}'>Try other values and see the TwiML</a>.</p>{}</div>",
+            "<div class='call-preview'><p>For {}. <a href='{}'>Try other values and see the TwiML</a>.</p>{}{}</div>",
             given,
             url,
+            silent_warning(obj, variables),
             rows,
         )
 
@@ -152,6 +194,7 @@ class CallFlowLineAdminMixin:
             "original": line,
             "title": f"Call preview: {line}",
             "variables": variables,
+            "warning": silent_warning(line, variables),
             "stages": callflow.preview(line, variables, now=at),
             "targets": targets,
             "at": at_text,

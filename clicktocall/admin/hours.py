@@ -22,7 +22,6 @@ from django.utils.http import urlencode
 from .. import targets
 from ..hours import callbacks, offices, schedule
 from ..models import CallAttempt, CampaignLine
-from .sections import before_last
 
 HOURS_FIELDS = [
     "hours_status",
@@ -86,10 +85,6 @@ def preview_summary(line: CampaignLine, resolved: list[Any], variables: dict[str
 
 class OfficeHoursLineAdminMixin:
     """An "Office hours" section on the line's page, and an action that cancels a line's scheduled calls."""
-
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        fieldsets = list(super().get_fieldsets(request, obj))  # type: ignore[misc]
-        return before_last(fieldsets, [("Office hours", {"fields": HOURS_FIELDS})])
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "hours_status", "upcoming_holidays"]  # type: ignore[misc]

@@ -9,17 +9,20 @@
   rows with ``SELECT DISTINCT date_trunc(…)`` over every matching row. This queryset
   lists every period between the first and the last row instead: ``MIN`` and ``MAX``,
   two index lookups. A period without rows may be listed (its page is empty).
-- ``LargeTableMixin``: both, and a search by phone number that uses the phone index.
+- ``LargeTableMixin``: both, and a search by phone number that uses the phone index
+  (the attempts from that number, or to the line it names); the last four to seven
+  digits of a number (e.g. 2338 or 523-2338) find the numbers that end with them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Max, Min, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -122,10 +125,14 @@ class LargeTableMixin:
 
     def get_search_results(self, request, queryset, search_term):
         """A search for an E.164 number (``PhoneSearchMixin`` turns any format into one) is an exact,
-        indexed match on the number."""
+        indexed match on the number, or on the line's; the last digits of a number find candidates."""
         term = search_term.strip()
         if term.startswith("+") and term[1:].isdigit() and len(term) <= 16:
-            return queryset.filter(phone=term), False
+            return queryset.filter(Q(phone=term) | Q(line__phone_number=term)), False
+        digits = re.sub(r"[\s().-]", "", term)
+        if digits.isdigit() and 4 <= len(digits) <= 7:
+            results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+            return results | queryset.filter(phone__endswith=digits), may_have_duplicates
         return super().get_search_results(request, queryset, search_term)
 
 
@@ -134,7 +141,9 @@ _classes: dict[type, type] = {}
 
 def _date_range_class(base: type) -> type:
     if base not in _classes:
-        _classes[base] = base if issubclass(base, DateRangeQuerySet) else type(
-            f"DateRange{base.__name__}", (DateRangeQuerySet, base), {}
+        _classes[base] = (
+            base
+            if issubclass(base, DateRangeQuerySet)
+            else type(f"DateRange{base.__name__}", (DateRangeQuerySet, base), {})
         )
     return _classes[base]

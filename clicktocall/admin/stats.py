@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 
-from .. import charts, embed
+from .. import callflow, charts, embed
 from ..export import as_attachment, spreadsheet_text
 from ..stats import MAX_DAYS, LineStats, default_range, line_stats
 
@@ -123,9 +123,8 @@ def chart_context(stats: LineStats) -> dict:
             "ctc-chart-targets",
             [(row.name or row.number or "(deleted target)", row.connected) for row in stats.targets],
             title="Connections per target",
-            desc="How many calls were connected to each target. " + "; ".join(
-                f"{row.name or row.number}: {row.connected}" for row in stats.targets
-            ),
+            desc="How many calls were connected to each target. "
+            + "; ".join(f"{row.name or row.number}: {row.connected}" for row in stats.targets),
             color=charts.COLORS[2],
         )
     return {
@@ -191,8 +190,10 @@ class LineStatsMixin:
         extra_context = dict(extra_context or {})
         line = self.get_object(request, unquote(object_id))
         if line is not None and line.phone_number:
+            texts = (line.script, line.closing_message)
+            used = {name: default for text in texts for name, default in callflow.defaults(text).items()}
             by_location = line.target_source != line.TargetSource.CUSTOM
-            extra_context["embed"] = embed.snippets(line.phone_number, request, by_location=by_location)
+            extra_context["embed"] = embed.snippets(line.phone_number, request, variables=used, by_location=by_location)
             extra_context["stats_url"] = reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_stats", args=[line.pk]
             )
@@ -211,10 +212,12 @@ class LineStatsMixin:
         )
         if form.is_bound and form.is_valid():
             start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        stats = line_stats(line, start, end)
+        include_tests = request.GET.get("tests") == "1"
+        stats = line_stats(line, start, end, include_tests=include_tests)
         query = {"start": start.isoformat(), "end": end.isoformat()}
         if request.GET.get("format") == "csv":
             return targets_csv(stats, f"{line.phone_number}-targets-{start}-{end}.csv")
+        zone = timezone.get_current_timezone()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -224,10 +227,11 @@ class LineStatsMixin:
             "form": form,
             "stats": stats,
             "presets": _presets(timezone.localdate()),
-            "targets_csv_url": "?" + urlencode({**query, "format": "csv"}),
-            "export_url": optional_url(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_export", [line.pk], query
-            ),
+            "zone_label": f"{zone} ({timezone.localtime():%Z, UTC%z})",
+            "include_tests": include_tests,
+            "tests_toggle": urlencode({**query, **({} if include_tests else {"tests": "1"})}),
+            "targets_csv_url": "?" + urlencode({**query, **({"tests": "1"} if include_tests else {}), "format": "csv"}),
+            "export_url": optional_url(f"admin:{self.opts.app_label}_{self.opts.model_name}_export", [line.pk], query),
             "change_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[line.pk]),
             **chart_context(stats),
         }

@@ -15,7 +15,6 @@ from .. import targets
 from ..models import CampaignLine, CongressDataset
 from ..targets.us_congress import location
 from .callflow import viewable_line
-from .sections import before_last
 
 TARGET_FIELDS = [
     "target_source",
@@ -36,10 +35,6 @@ LOOKUP_FORM = "ctc-target-lookup"
 
 class TargetSourceLineAdminMixin:
     """A "Targets" section on the line's page, and a page that shows whom a ZIP code would call."""
-
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        fieldsets = list(super().get_fieldsets(request, obj))  # type: ignore[misc]
-        return before_last(fieldsets, [("Targets", {"fields": TARGET_FIELDS})])
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "us_congress_data"]  # type: ignore[misc]

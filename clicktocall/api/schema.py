@@ -65,6 +65,7 @@ class WebhookAttempt(serializers.Serializer):
     ended_at = serializers.DateTimeField(allow_null=True)
     duration = serializers.IntegerField(allow_null=True, help_text="Seconds, once the call ended.")
     connected_legs = serializers.IntegerField()
+    is_test = serializers.BooleanField(help_text="A test call staff placed from the line's page.")
 
 
 class WebhookStatusChange(WebhookAttempt):
@@ -105,6 +106,7 @@ EXAMPLE = {
         "ended_at": "2026-11-30T14:03:22Z",
         "duration": 123,
         "connected_legs": 1,
+        "is_test": False,
         "legs": [
             {
                 "position": 0,

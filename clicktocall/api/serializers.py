@@ -40,6 +40,7 @@ class AttemptSerializer(serializers.ModelSerializer):
             "ended_at",
             "duration",
             "connected_legs",
+            "is_test",
             "legs",
         ]
 

@@ -44,6 +44,7 @@ def attempt_data(attempt: CallAttempt) -> dict[str, Any]:
         "ended_at": _iso(attempt.ended_at),
         "duration": attempt.duration,
         "connected_legs": attempt.connected_legs,
+        "is_test": attempt.is_test,
     }
 
 

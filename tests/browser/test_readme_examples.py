@@ -1,6 +1,6 @@
-"""The README's embedding examples, copied from the README as written, work in chromium.
+"""The embedding examples of docs/embedding.md, copied as written, work in chromium.
 
-Each example is taken from the README's code blocks, pointed at the live server instead
+Each example is taken from the page's code blocks, pointed at the live server instead
 of ``https://calls.example.org``, and run on a customer page of another origin.
 """
 
@@ -15,7 +15,7 @@ from clicktocall.models import CallAttempt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "embedding.md"
 SERVICE = "https://calls.example.org"
 THANKS = "https://www.example.org/thank-you"
 PLACED = "The call's been placed."
@@ -23,15 +23,14 @@ INVALID = "Sorry, but you haven't provided any of the info we were expecting."
 
 
 def examples() -> list[tuple[str, str]]:
-    """The (language, code) blocks of the README's embedding section, in order."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Embedding it on a campaign website", 1)[1].split("\n## ", 1)[0]
+    """The (language, code) blocks of docs/embedding.md, in order."""
+    section = README.read_text(encoding="utf-8")
     return re.findall(r"```(html|js)\n(.*?)```", section, re.DOTALL)
 
 
 def example(language: str, containing: str) -> str:
     found = [code for lang, code in examples() if lang == language and containing in code]
-    assert len(found) == 1, f"the README has no single {language} example with {containing!r}"
+    assert len(found) == 1, f"docs/embedding.md has no single {language} example with {containing!r}"
     return found[0]
 
 

@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         line, _ = CampaignLine.objects.get_or_create(
-            phone_number=DEMO_LINE, defaults={"name": "Demo campaign", "is_active": True}
+            phone_number=DEMO_LINE, defaults={"name": "Demo campaign", "status": CampaignLine.Status.LIVE}
         )
         if not line.script and not line.targets.exists():
             line.script = DEMO_SCRIPT

@@ -49,6 +49,9 @@ class Command(BaseCommand):
         state = parser.add_mutually_exclusive_group()
         state.add_argument("--inactive", action="store_true", help="switch the line off")
         state.add_argument("--active", action="store_true", help="switch the line on (the default for a new line)")
+        state.add_argument(
+            "--status", choices=CampaignLine.Status.values, help="live, paused (as --inactive) or archived (hidden)"
+        )
         parser.add_argument(
             "--redirect-host",
             action="append",
@@ -101,6 +104,8 @@ class Command(BaseCommand):
             line.is_active = False
         elif options["active"]:
             line.is_active = True
+        elif options["status"]:
+            line.status = options["status"]
         if options["redirect_hosts"] is not None:
             line.redirect_hosts = "\n".join(h.strip() for h in options["redirect_hosts"] if h.strip())
         if options["max"] is not None and options["max"] < 0:
@@ -120,7 +125,7 @@ class Command(BaseCommand):
         hosts = ", ".join(line.redirect_host_list) or "-"
         self.stdout.write(
             f"{verb} line {line.phone_number} name={line.name!r} "
-            f"active={'yes' if line.is_active else 'no'} redirect_hosts={hosts}"
+            f"active={'yes' if line.is_active else 'no'} status={line.status} redirect_hosts={hosts}"
         )
         if line.target_source != CampaignLine.TargetSource.CUSTOM:
             self.stdout.write(

@@ -40,7 +40,9 @@ def _data_warnings(max_age: int) -> list[checks.CheckMessage]:
     from ...models import CampaignLine
     from .models import CongressDataset, CongressMember
 
-    if not CampaignLine.objects.filter(target_source=CampaignLine.TargetSource.US_CONGRESS, is_active=True).exists():
+    if not CampaignLine.objects.filter(
+        target_source=CampaignLine.TargetSource.US_CONGRESS, status=CampaignLine.Status.LIVE
+    ).exists():
         return []
     today = timezone.localdate()
     dataset = CongressDataset.objects.first()

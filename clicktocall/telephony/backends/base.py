@@ -28,6 +28,8 @@ class ProviderCall:
 
     sid: str
     status: str = "queued"
+    # What the call said and did, from a backend that simulates calls instead of dialing.
+    transcript: str = ""
     queue_time: int | None = None  # milliseconds the call waited in the provider's own queue, when it says
 
 

@@ -1,8 +1,9 @@
 """Development backend: logs the call it would place instead of dialing.
 
-It shows whom the call would dial and, at the ``DEBUG`` level (the transcript speaks
-the visitor's name and variables), what it would say, from the same call-flow code the
-webhooks answer Twilio with (``CallRequest.extra["transcript"]``).
+It shows whom the call would dial (at INFO) and, at the ``DEBUG`` level (the transcript
+speaks the visitor's name and variables), what it would say, from the same call-flow code
+the webhooks answer Twilio with (``CallRequest.extra["transcript"]``). The call it returns
+is ``simulated`` and carries that transcript, which the attempt keeps for the admin.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ class ConsoleBackend(BaseTelephonyBackend):
     describes_calls = True
 
     def wants_transcript(self) -> bool:
-        """Whether the transcript would be logged (``DEBUG``): otherwise it is not built."""
-        return logger.isEnabledFor(logging.DEBUG)
+        """Always: the attempt keeps the transcript for the admin, whatever the log level."""
+        return True
 
     def place_call(self, call: CallRequest) -> ProviderCall:
         sid = "CA" + secrets.token_hex(16)
-        logger.warning(
+        logger.info(
             "console telephony: would call %s from %s (call %s, voice URL %s%s)",
             call.to,
             call.from_,
@@ -35,7 +36,7 @@ class ConsoleBackend(BaseTelephonyBackend):
         )
         targets = call.extra.get("targets") or []
         if targets:
-            logger.warning(
+            logger.info(
                 "console telephony: would connect %s to %s",
                 call.to,
                 "; ".join(f"{name} {number}" + (f" ext. {ext}" if ext else "") for name, number, ext in targets),
@@ -43,4 +44,4 @@ class ConsoleBackend(BaseTelephonyBackend):
         if call.extra.get("transcript"):
             # It speaks the visitor's name and variables, which the logs keep out at INFO and above.
             logger.debug("console telephony: the call would go like this:\n%s", call.extra["transcript"])
-        return ProviderCall(sid=sid, status="queued")
+        return ProviderCall(sid=sid, status="simulated", transcript=call.extra.get("transcript") or "")
