@@ -199,7 +199,7 @@ def test_the_migration_maps_switched_off_lines_to_paused(transactional_db):
         Line = old.get_model("clicktocall", "CampaignLine")
         Line.objects.create(phone_number="+18559299898", is_active=True)
         Line.objects.create(phone_number="+12025550143", is_active=False)
-        call_command("migrate", "clicktocall", "0007_staff_admin", verbosity=0)
+        call_command("migrate", "clicktocall", "0009_staff_admin", verbosity=0)
         statuses = dict(CampaignLine.objects.values_list("phone_number", "status"))
         assert statuses == {"+18559299898": "live", "+12025550143": "paused"}
     finally:
