@@ -37,12 +37,15 @@ fi
 # when they answer (DATABASE_URL / REDIS_URL, or TEST_DATABASE_URL / TEST_REDIS_URL; the
 # test database is test_<name>). TEST_WORKERS sets pytest-xdist's processes (0: none).
 PG_URL="${TEST_DATABASE_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clicktocall}}"
-REDIS="${TEST_REDIS_URL:-${REDIS_URL:-redis://127.0.0.1:6379/0}}"
+# The tests' own Redis database (13) is emptied before the pass, so the keys that the
+# tests delete one prefix at a time are found among a few; a given URL is never emptied.
+OWN_REDIS=redis://127.0.0.1:6379/13
+REDIS="${TEST_REDIS_URL:-${REDIS_URL:-$OWN_REDIS}}"
 WORKERS="${TEST_WORKERS:-2}"
 XDIST=()
 if [ "$WORKERS" != 0 ]; then XDIST=(-n "$WORKERS"); fi
 
-services="$("$PY" - "$PG_URL" "$REDIS" <<'PYCHECK' 2>&1 || true
+services="$("$PY" - "$PG_URL" "$REDIS" "$OWN_REDIS" <<'PYCHECK' 2>&1 || true
 import sys
 problems = []
 try:
@@ -63,6 +66,8 @@ try:
     redis.Redis.from_url(sys.argv[2], socket_connect_timeout=3).ping()
 except Exception as exc:
     problems.append(f"Redis does not answer ({exc.__class__.__name__}: {str(exc).strip()[:200]})")
+if not problems and sys.argv[2] == sys.argv[3]:
+    redis.Redis.from_url(sys.argv[2], socket_connect_timeout=3).flushdb()
 print("; ".join(problems) or "ok")
 PYCHECK
 )"

@@ -97,7 +97,8 @@ def test_an_admin_edit_takes_effect_on_the_next_request_of_every_process(admin_c
         try:
             assert [_ask(one, "617-523-2301"), _ask(two, "617-523-2302")] == [PLACED, PLACED]  # both keep the line
 
-            r = admin_client.post(change, line_form(phone_number=LINE, name="Paused", is_active=None))
+            paused = line_form(phone_number=LINE, name="Paused", status=CampaignLine.Status.PAUSED)
+            r = admin_client.post(change, paused)
             assert r.status_code == 302, r.content[:500]
             assert [_ask(one, "617-523-2303"), _ask(two, "617-523-2304")] == [UNCONFIGURED, UNCONFIGURED]
 
