@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from clicktocall import blocklist
 from clicktocall.models import BlockEntry, CallAttempt, CampaignLine
 
 from .contract import LINE, PHONE
+
+
+@pytest.fixture(autouse=True)
+def _start_of_an_hour():
+    """The rates count in fixed windows: each test starts at the beginning of an hour (the
+    clock runs on from there), so that no window ends between its requests."""
+    with time_machine.travel(datetime(2026, 6, 2, 14, 0, 1, tzinfo=UTC), tick=True):
+        yield
 
 pytestmark = pytest.mark.django_db
 
