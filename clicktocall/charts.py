@@ -110,9 +110,7 @@ def column_chart(
                 f'<text x="{bx + bar_w / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
                 f'aria-hidden="true">{escape(bar.label)}</text>'
             )
-    parts.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#6b7280"/>'
-    )
+    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#6b7280"/>')
     parts.append("</g></svg>")
     return mark_safe("".join(parts))
 

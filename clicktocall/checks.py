@@ -67,8 +67,7 @@ def check_settings(app_configs=None, **kwargs):
     if isinstance(region, str) and conf.DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
         errors.append(
             checks.Error(
-                f"CLICKTOCALL_DEFAULT_REGION {region!r} is not a country "
-                "phone numbers are known for.",
+                f"CLICKTOCALL_DEFAULT_REGION {region!r} is not a country phone numbers are known for.",
                 hint="Use an ISO 3166 two-letter code such as 'US', 'CA' or 'GB'.",
                 id="clicktocall.E004",
             )
@@ -151,11 +150,7 @@ def check_limits(app_configs=None, **kwargs):
         except (TypeError, ValueError):
             ok = False
         if not ok:
-            errors.append(
-                checks.Error(
-                    f"CLICKTOCALL_{name} must be a whole number, 0 or more.", id="clicktocall.E103"
-                )
-            )
+            errors.append(checks.Error(f"CLICKTOCALL_{name} must be a whole number, 0 or more.", id="clicktocall.E103"))
     try:
         prefix_ok = 1 <= conf.IPV6_PREFIX <= 128
     except (TypeError, ValueError):
@@ -266,7 +261,7 @@ def _reversible(name: str, **kwargs) -> bool:
 
 
 URLS_HINT = (
-    "Add path(\"\", include(\"clicktocall.urls\")) to the root URLconf, or mount the parts "
+    'Add path("", include("clicktocall.urls")) to the root URLconf, or mount the parts '
     "(clicktocall.urls.outgoing, .webhooks, .docs) together in the 'clicktocall' namespace: see "
     "'Installing into your project' in docs/operations.md."
 )
@@ -329,7 +324,7 @@ def check_installation(app_configs=None, **kwargs):
         errors.append(
             checks.Error(
                 f"CORS_URLS_REGEX is not a valid regular expression: {regex!r}.",
-                hint=f"Set CORS_URLS_REGEX = r\"{RECOMMENDED_CORS_REGEX}\".",
+                hint=f'Set CORS_URLS_REGEX = r"{RECOMMENDED_CORS_REGEX}".',
                 id="clicktocall.E023",
             )
         )
@@ -341,7 +336,7 @@ def check_installation(app_configs=None, **kwargs):
                 checks.Error(
                     f"CORS_URLS_REGEX {regex!r} does not match {' and '.join(missing)}, so browsers block "
                     "cross-origin requests to /outgoing.",
-                    hint=f"Set CORS_URLS_REGEX = r\"^{re.escape(paths[0])}/?$\" (or add that path to it).",
+                    hint=f'Set CORS_URLS_REGEX = r"^{re.escape(paths[0])}/?$" (or add that path to it).',
                     id="clicktocall.E024",
                 )
             )
@@ -349,7 +344,7 @@ def check_installation(app_configs=None, **kwargs):
             errors.append(
                 checks.Warning(
                     f"CORS_URLS_REGEX {regex!r} gives CORS headers to every route, not only /outgoing.",
-                    hint=f"Set CORS_URLS_REGEX = r\"^{re.escape(paths[0])}/?$\".",
+                    hint=f'Set CORS_URLS_REGEX = r"^{re.escape(paths[0])}/?$".',
                     id="clicktocall.W020",
                 )
             )
@@ -374,8 +369,14 @@ def _check_types():
     from urllib.parse import urlsplit
 
     errors = []
-    for name in ("CLICKTOCALL_TELEPHONY_BACKEND", "CLICKTOCALL_PUBLIC_URL", "CLICKTOCALL_DEFAULT_REGION",
-                 "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL"):
+    for name in (
+        "CLICKTOCALL_TELEPHONY_BACKEND",
+        "CLICKTOCALL_PUBLIC_URL",
+        "CLICKTOCALL_DEFAULT_REGION",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_API_BASE_URL",
+    ):
         value = conf._get(name)
         if not isinstance(value, str):
             errors.append(

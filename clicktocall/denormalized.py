@@ -45,6 +45,4 @@ def backfill(attempt_model: type[Model], leg_model: type[Model], batch: int = 10
             requested_at=Subquery(attempt.values("created_at")[:1]),
         )
         connected = leg_model.objects.filter(attempt=OuterRef("pk"), status=COMPLETED)
-        count_connected(
-            attempt_model.objects.filter(Exists(connected), pk__gte=low, pk__lt=low + batch), leg_model
-        )
+        count_connected(attempt_model.objects.filter(Exists(connected), pk__gte=low, pk__lt=low + batch), leg_model)

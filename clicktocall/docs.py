@@ -17,28 +17,46 @@ from .calls import Outcome
 EXAMPLE_LINE = "8559299898"
 
 PARAMETERS = [
-    ("phone", "yes", "The visitor's number in any human format: (617) 523-2338, 617.523.2338, +1 617 523 2338. "
-     "CallerID is accepted as another name for it."),
+    (
+        "phone",
+        "yes",
+        "The visitor's number in any human format: (617) 523-2338, 617.523.2338, +1 617 523 2338. "
+        "CallerID is accepted as another name for it.",
+    ),
     ("campaign_line", "yes", "The campaign's number; 8559299898, 18559299898 and +18559299898 name the same line."),
     ("name", "no", "The visitor's name, at most 255 characters."),
     ("email", "no", "The visitor's email address; when given it must be valid."),
-    ("data", "no", "A JSON object (at most 4 KiB) of variables the call's script can speak: a string of JSON in a "
-     "query string or form, an object in a JSON body."),
-    ("revmsghtml", "no", "An absolute http(s) URL to send a browser to after a form post. Its host must be the "
-     "submitting page's, or listed on the line or in CLICKTOCALL_REDIRECT_HOSTS."),
+    (
+        "data",
+        "no",
+        "A JSON object (at most 4 KiB) of variables the call's script can speak: a string of JSON in a "
+        "query string or form, an object in a JSON body.",
+    ),
+    (
+        "revmsghtml",
+        "no",
+        "An absolute http(s) URL to send a browser to after a form post. Its host must be the "
+        "submitting page's, or listed on the line or in CLICKTOCALL_REDIRECT_HOSTS.",
+    ),
     ("callback", "no", "A JSONP function name (letters, digits, _ and $, dotted; at most 128 characters)."),
-    ("anything else", "no", "Kept with the request as variables, e.g. zip, first_name, last_name: at most 50, "
-     "values of at most 1,024 characters, 8 KiB in all with data's."),
+    (
+        "anything else",
+        "no",
+        "Kept with the request as variables, e.g. zip, first_name, last_name: at most 50, "
+        "values of at most 1,024 characters, 8 KiB in all with data's.",
+    ),
 ]
 
 OUTCOMES = [
     (Outcome.PLACED, "The call has been handed to the telephony provider."),
-    (Outcome.INVALID, "A required parameter is missing, or a parameter is malformed (including a number that "
-     "cannot be dialed or is outside the allowed destinations)."),
+    (
+        Outcome.INVALID,
+        "A required parameter is missing, or a parameter is malformed (including a number that "
+        "cannot be dialed or is outside the allowed destinations).",
+    ),
     (Outcome.UNCONFIGURED, "campaign_line names no line, or a paused or archived line."),
     (Outcome.THROTTLED, "The same phone asked the same line too recently, or a rate limit was hit."),
-    (Outcome.ERROR, "Anything else: the provider refused or could not be reached, a blocked number, a database "
-     "error."),
+    (Outcome.ERROR, "Anything else: the provider refused or could not be reached, a blocked number, a database error."),
 ]
 
 
@@ -71,14 +89,14 @@ def examples(endpoint: str) -> dict[str, str]:
             "  function (data) { alert(data.message); });\n"
             "// The request is a <script>: /outgoing/?callback=jQuery3710…&phone=…\n"
             "// The answer is always status 200:\n"
-            "// /**/jQuery3710…({\"error\": false, \"message\": \"The call's been placed.\"});"
+            '// /**/jQuery3710…({"error": false, "message": "The call\'s been placed."});'
         ),
         "curl": (
             f"curl -s {origin} \\\n"
             "  -H 'Content-Type: application/json' \\\n"
-            f"  -d '{{\"phone\": \"(617) 523-2338\", \"campaign_line\": \"{EXAMPLE_LINE}\",\n"
-            "       \"data\": {\"zip\": \"02113\"}}'\n"
-            "# answers {\"error\": false, \"message\": \"The call's been placed.\"}"
+            f'  -d \'{{"phone": "(617) 523-2338", "campaign_line": "{EXAMPLE_LINE}",\n'
+            '       "data": {"zip": "02113"}}\'\n'
+            '# answers {"error": false, "message": "The call\'s been placed."}'
         ),
     }
 

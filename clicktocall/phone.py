@@ -44,9 +44,7 @@ def region_of(e164: str) -> str | None:
 def display(e164: str) -> str:
     """A human-friendly international rendering of an E.164 number."""
     try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
+        return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return e164
 

@@ -73,10 +73,14 @@ def history(line: CampaignLine, targets: list[Target], days: int, today: dt.date
         for _ in range(volume):
             roll = rng.random()
             outcome = (
-                CallAttempt.Outcome.PLACED if roll < 0.8
-                else CallAttempt.Outcome.INVALID if roll < 0.88
-                else CallAttempt.Outcome.THROTTLED if roll < 0.95
-                else CallAttempt.Outcome.BLOCKED if roll < 0.98
+                CallAttempt.Outcome.PLACED
+                if roll < 0.8
+                else CallAttempt.Outcome.INVALID
+                if roll < 0.88
+                else CallAttempt.Outcome.THROTTLED
+                if roll < 0.95
+                else CallAttempt.Outcome.BLOCKED
+                if roll < 0.98
                 else CallAttempt.Outcome.ERROR
             )
             when = dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC) + dt.timedelta(minutes=rng.randrange(600))

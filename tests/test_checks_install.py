@@ -79,12 +79,15 @@ def test_bad_types_name_the_setting(name, value, check_id):
 
 
 def test_good_values_pass():
-    assert ids(
-        CLICKTOCALL_PUBLIC_URL="https://calls.example.org",
-        CLICKTOCALL_RING_TIMEOUT=45,
-        CLICKTOCALL_DEFAULT_REGION="gb",
-        CLICKTOCALL_REDIRECT_HOSTS=("www.example.org",),
-    ) == {}
+    assert (
+        ids(
+            CLICKTOCALL_PUBLIC_URL="https://calls.example.org",
+            CLICKTOCALL_RING_TIMEOUT=45,
+            CLICKTOCALL_DEFAULT_REGION="gb",
+            CLICKTOCALL_REDIRECT_HOSTS=("www.example.org",),
+        )
+        == {}
+    )
 
 
 @pytest.mark.django_db

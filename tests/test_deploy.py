@@ -17,7 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=project_env(**env), capture_output=True, text=True, timeout=120,
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=project_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
 

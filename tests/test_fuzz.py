@@ -176,8 +176,9 @@ anything = st.dictionaries(keys, values, max_size=12)
 small_objects = st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3)
 plausible = st.fixed_dictionaries(
     {
-        "phone": st.one_of(st.sampled_from(["(617) 523-2338", "617-523-0001", "+447400123456", "+19002345678"]),
-                           phone_like),
+        "phone": st.one_of(
+            st.sampled_from(["(617) 523-2338", "617-523-0001", "+447400123456", "+19002345678"]), phone_like
+        ),
         "campaign_line": st.one_of(st.sampled_from(["8559299898", "+18559299898", "1 855 929 9898"]), phone_like),
     },
     optional={

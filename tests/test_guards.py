@@ -22,6 +22,7 @@ def _start_of_an_hour():
     with time_machine.travel(datetime(2026, 6, 2, 14, 0, 1, tzinfo=UTC), tick=True):
         yield
 
+
 pytestmark = pytest.mark.django_db
 
 PLACED = {"error": False, "message": "The call's been placed."}
@@ -109,6 +110,7 @@ def test_rate_per_client_address(client, line, outbox, limits):
     assert_refused(r, TOO_QUICKLY, "throttled", "rate limit: client address (10/m,60/h,200/d)", outbox, 10)
     assert 1 <= int(r["Retry-After"]) <= 60
     assert ask(client, phone=phone_number(99), ip="198.51.100.99").json() == PLACED  # another address
+
 
 def test_rate_per_client_address_setting(client, line, outbox, limits, settings):
     settings.CLICKTOCALL_IP_RATE = "2/h"
@@ -328,9 +330,7 @@ def test_non_personal_numbers_are_a_format_error(client, line, outbox, number, k
         ("+447640123456", "pager"),
     ],
 )
-def test_non_personal_numbers_abroad_are_refused_even_when_the_country_is_allowed(
-    client, line, outbox, number, kind
-):
+def test_non_personal_numbers_abroad_are_refused_even_when_the_country_is_allowed(client, line, outbox, number, kind):
     line.allowed_countries = "GB, FR"
     line.save()
     assert_refused(ask(client, phone=number), INVALID, "invalid", kind, outbox, 0)

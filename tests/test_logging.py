@@ -120,4 +120,3 @@ def test_the_console_transcript_of_a_call_keeps_the_visitor_out_of_the_log(setti
     output = log_output.getvalue()
     assert "console telephony: would call +1617***2338" in output
     assert "Ada Lovelace" not in output and "02113" not in output
-

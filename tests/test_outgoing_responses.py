@@ -254,10 +254,14 @@ def test_tricky_urls_never_send_a_browser_elsewhere(client, line, outbox, url):
 
 
 def test_international_host_names_match_the_origin(client, line, outbox, settings):
-    r = form_post(client, {**VALID, "revmsghtml": "https://bücher.example/danke"}, HTTP_ORIGIN="https://xn--bcher-kva.example")
+    r = form_post(
+        client, {**VALID, "revmsghtml": "https://bücher.example/danke"}, HTTP_ORIGIN="https://xn--bcher-kva.example"
+    )
     assert r.status_code == 302 and r["Location"] == "https://b%C3%BCcher.example/danke"
     settings.CLICKTOCALL_REDIRECT_HOSTS = ["bücher.example"]
-    r = form_post(client, {**VALID, "revmsghtml": "https://xn--bcher-kva.example/"}, HTTP_ORIGIN="https://campaign.test")
+    r = form_post(
+        client, {**VALID, "revmsghtml": "https://xn--bcher-kva.example/"}, HTTP_ORIGIN="https://campaign.test"
+    )
     assert r.status_code == 302
 
 

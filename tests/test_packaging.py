@@ -74,7 +74,7 @@ LOGGING = {
 '''
 
 # The project's own API, which the app's schema must never publish.
-API = '''
+API = """
 from django.http import HttpResponse
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -87,10 +87,10 @@ class InternalView(APIView):
 
 def api_home(request):
     return HttpResponse("the project's own API")
-'''
+"""
 
 # The app's parts mounted one by one, next to the project's own /api/.
-URLS = '''
+URLS = """
 from django.contrib import admin
 from django.urls import include, path
 
@@ -106,10 +106,10 @@ urlpatterns = [
         path("calls/api/", include("clicktocall.urls.docs")),
     ], "clicktocall"))),
 ]
-'''
+"""
 
 # All of the app at the site root, as a dedicated site has it.
-URLS_ALL = '''
+URLS_ALL = """
 from django.contrib import admin
 from django.urls import include, path
 
@@ -120,9 +120,9 @@ urlpatterns = [
     path("api/internal/", api.InternalView.as_view()),
     path("", include("clicktocall.urls")),
 ]
-'''
+"""
 
-SCRIPT = '''
+SCRIPT = """
 import json, os, sys
 os.environ["DJANGO_SETTINGS_MODULE"] = "hostsite.settings"
 import django
@@ -175,7 +175,7 @@ print("RESULT " + json.dumps({
     "stats": stats.status_code,
     "stats_svg": b'role="img"' in stats.content,
 }))
-'''
+"""
 
 
 def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -214,8 +214,21 @@ def test_wheel_installs_into_a_fresh_project_and_places_a_call(tmp_path):
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
-    run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-compile",
-         "-c", str(constraints), str(wheel)])
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-compile",
+            "-c",
+            str(constraints),
+            str(wheel),
+        ]
+    )
 
     found, output = run_host_project(tmp_path, python)
     assert found["module"].startswith(str(venv)), "imported our source tree instead of the installed package"

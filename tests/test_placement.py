@@ -107,6 +107,7 @@ def worker_process():
     import subprocess
     import sys
     from pathlib import Path
+
     env = project_env(
         DATABASE_URL=current_database_url(),
         DJANGO_TASKS_BACKEND="database",

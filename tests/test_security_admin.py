@@ -122,10 +122,18 @@ def test_admin_login_throttle_reads_the_address_through_trusted_proxies_only(cli
     settings.AXES_FAILURE_LIMIT = 2
     login = reverse("admin:login")
     for n in range(2):  # a client rotating a forged X-Forwarded-For is still one address
-        client.post(login, {"username": "staff", "password": "wrong"}, REMOTE_ADDR="198.51.100.8",
-                    HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
-    r = client.post(login, {"username": "staff", "password": PASSWORD}, REMOTE_ADDR="198.51.100.8",
-                    HTTP_X_FORWARDED_FOR="192.0.2.99")
+        client.post(
+            login,
+            {"username": "staff", "password": "wrong"},
+            REMOTE_ADDR="198.51.100.8",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+        )
+    r = client.post(
+        login,
+        {"username": "staff", "password": PASSWORD},
+        REMOTE_ADDR="198.51.100.8",
+        HTTP_X_FORWARDED_FOR="192.0.2.99",
+    )
     assert r.status_code == 429
 
 
@@ -149,4 +157,3 @@ def test_security_headers(client, line):
         csp = r["Content-Security-Policy"]
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, url
     assert client.get("/admin/login/")["X-Frame-Options"] == "DENY"
-

@@ -71,7 +71,9 @@ def test_line_stats_counts_outcomes_targets_and_days(seeded):
     assert (rows["Sen. Warren"].legs, rows["Sen. Warren"].connected, rows["Sen. Warren"].total_duration) == (2, 2, 105)
     assert rows["Sen. Warren"].average_duration == pytest.approx(52.5)
     assert (rows["Rep. Pressley"].legs, rows["Rep. Pressley"].connected, rows["Rep. Pressley"].total_duration) == (
-        2, 1, 30,
+        2,
+        1,
+        30,
     )
     assert stats.targets[0].name == "Sen. Warren"  # most connections first
 
@@ -149,7 +151,7 @@ def test_stats_page_shows_charts_and_tables(client, staff, seeded, monkeypatch):
     assert r.status_code == 200
     html = r.content.decode()
     assert html.count('role="img"') >= 3  # days, outcomes, targets
-    days_svg = html[html.index('id="ctc-chart-days"'):]
+    days_svg = html[html.index('id="ctc-chart-days"') :]
     days_svg = days_svg[: days_svg.index("</svg>")]
     assert len(re.findall(r'class="ctc-bar"', days_svg)) == 30
     assert '<dd id="ctc-total-requests">5</dd>' in html and '<dd id="ctc-total-connected">2</dd>' in html

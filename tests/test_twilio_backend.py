@@ -119,9 +119,7 @@ FAILURES = [
     pytest.param(
         {"json": twilio_error(401, 20003, "Authenticate"), "status": 401}, "HTTP 401, code 20003", id="4xx-auth"
     ),
-    pytest.param(
-        {"json": twilio_error(429, 20429, "Too Many Requests"), "status": 429}, "HTTP 429", id="429-too-many"
-    ),
+    pytest.param({"json": twilio_error(429, 20429, "Too Many Requests"), "status": 429}, "HTTP 429", id="429-too-many"),
     pytest.param({"json": twilio_error(500, 20500, "Internal Server Error"), "status": 500}, "HTTP 500", id="5xx"),
     pytest.param({"body": "<html>Bad Gateway</html>", "status": 502}, "HTTP 502", id="5xx-html"),
     pytest.param(

@@ -113,7 +113,7 @@ RESULT_EXAMPLES = [
 RESPONSES: dict[Any, Any] = {
     (200, "application/json"): OpenApiResponse(OutgoingResult, description="The call has been placed."),
     (200, "application/javascript"): OpenApiResponse(
-        OpenApiTypes.STR, description="JSONP, for any outcome: /**/callback({\"error\": …, \"message\": …});"
+        OpenApiTypes.STR, description='JSONP, for any outcome: /**/callback({"error": …, "message": …});'
     ),
     (200, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="A page showing the message."),
     (302, "text/html"): OpenApiResponse(description="A browser form is sent on to revmsghtml (allowed hosts)."),
