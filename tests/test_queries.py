@@ -138,7 +138,7 @@ def test_an_accepted_request_takes_its_limits_in_one_round_trip_to_redis(
         response = client.post("/outgoing/", REQUEST, REMOTE_ADDR="198.18.0.1")
     assert response.status_code == 200 and response.json()["error"] is False
     # Direct: and the provider's turn. The events the request publishes (attempt created; direct,
-    # also call placed and its first status) each read the webhook subscriptions from the cache.
+    # also call placed and its first status) read the webhook subscriptions from the cache, once.
     events = 1 if placement == "queued" else 3
     assert trips[0] <= (2 if placement == "queued" else 3) + events
 
@@ -160,3 +160,20 @@ def test_the_events_of_a_request_cost_one_insert(
     assert published == (
         events[:1] if placement == "queued" else ["attempt.created", "call.status_changed", "call.placed"]
     )
+
+
+def test_the_events_of_a_request_read_the_subscriptions_once(limits, settings, client, line, outbox):
+    """Direct placement publishes three events (attempt created, call placed, its first status):
+    the request reads the webhook subscriptions for all of them with one round trip."""
+    from django.core.cache import caches
+
+    from benchmarks.load import redis_round_trips
+
+    if type(caches["default"]).__name__ != "RedisCache":
+        pytest.skip("counts round trips to Redis")
+    settings.CLICKTOCALL_PROVIDER_CPS = 1000
+    lines.find(LINE)
+    with redis_round_trips() as trips:
+        response = client.post("/outgoing/", REQUEST, REMOTE_ADDR="198.18.0.1")
+    assert response.status_code == 200 and response.json()["error"] is False
+    assert trips[0] <= 3 + 1

@@ -1,6 +1,7 @@
 """Publishing events and delivering them, with Django's Tasks framework.
 
-On the request path, ``publish`` costs one cache read, and one task (one INSERT with
+On the request path, ``publish`` costs one cache read (one for all the events of a
+``batched`` request), and one task (one INSERT with
 the database backend) only when an endpoint wants the event: which endpoints want
 which events of which lines is cached, and dropped whenever an endpoint changes. The
 events of one ``/outgoing`` request (``batched``) share one task. The task is enqueued
@@ -27,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial, wraps
 from typing import Any
@@ -79,8 +81,9 @@ def subscriptions() -> list[tuple[list[str], list[int]]]:
     return result
 
 
-def wanted(event: str, line_id: int) -> bool:
-    return any(event in events and (not lines or line_id in lines) for events, lines in subscriptions())
+def wanted(event: str, line_id: int, subscribed: list[tuple[list[str], list[int]]] | None = None) -> bool:
+    subscribed = subscriptions() if subscribed is None else subscribed
+    return any(event in events and (not lines or line_id in lines) for events, lines in subscribed)
 
 
 def forget_endpoints(**kwargs: object) -> None:
@@ -93,7 +96,15 @@ post_delete.connect(forget_endpoints, sender=WebhookEndpoint, dispatch_uid="clic
 m2m_changed.connect(forget_endpoints, sender=WebhookEndpoint.lines.through, dispatch_uid="clicktocall.events.lines")
 
 
-_batch: ContextVar[list[list[Any]] | None] = ContextVar("clicktocall_events_batch", default=None)
+@dataclass
+class _Batch:
+    """The events of one request, and the subscriptions, read once for all of them."""
+
+    items: list[list[Any]] = field(default_factory=list)
+    subscribed: list[tuple[list[str], list[int]]] | None = None
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("clicktocall_events_batch", default=None)
 
 
 def publish(event: str, attempt: CallAttempt, **extra: Any) -> None:
@@ -101,13 +112,15 @@ def publish(event: str, attempt: CallAttempt, **extra: Any) -> None:
     if getattr(attempt, "pk", None) is None:
         return
     try:
-        if not wanted(event, attempt.line_id):
+        pending = _batch.get()
+        if pending is not None and pending.subscribed is None:
+            pending.subscribed = subscriptions()
+        if not wanted(event, attempt.line_id, pending.subscribed if pending is not None else None):
             return
         occurred_at = timezone.now().isoformat().replace("+00:00", "Z")
         item = [event, attempt.pk, occurred_at, extra]
-        pending = _batch.get()
         if pending is not None:
-            pending.append(item)
+            pending.items.append(item)
         else:
             transaction.on_commit(partial(_enqueue, [item]))
     except Exception:
@@ -121,11 +134,12 @@ def batched[**P, R](function: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if _batch.get() is not None:
             return function(*args, **kwargs)
-        token = _batch.set([])
+        token = _batch.set(_Batch())
         try:
             return function(*args, **kwargs)
         finally:
-            items = _batch.get() or []
+            batch = _batch.get()
+            items = batch.items if batch is not None else []
             _batch.reset(token)
             if items:
                 try:
