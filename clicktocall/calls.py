@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -161,14 +162,15 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
     if line.hours_enabled and line.outside_hours != line.OutsideHours.CALL_NOW:
         closed, opening = callbacks.outside_hours(line, params.variables, params.phone)
     queued = conf.PLACEMENT == "queued" and not closed
-    turn = pacing.queue_turn() if queued else None  # taken with the limits, in one round trip
-    refusal = guards.refusal(line, params, meta, taken_at, turn)
-    if refusal is None and not closed and not queued:
-        refusal = _busy(line, params, meta, taken_at)
-    if refusal is not None:
-        result = _refuse(line, params, meta, refusal.outcome, refusal.code, refusal.detail)
-        result.retry_after = refusal.retry_after
+    # The request's turn in the queue's pace, or (placed now) the provider's: taken with the limits, in one round trip.
+    turn = None if closed else pacing.queue_turn() if queued else pacing.provider_turn()
+    admitted = guards.admit(line, params, meta, taken_at, turn)
+    if isinstance(admitted, guards.Refusal):
+        result = _refuse(line, params, meta, admitted.outcome, admitted.code, admitted.detail)
+        result.retry_after = admitted.retry_after
         return result
+    if admitted > 0 and not queued:
+        time.sleep(admitted)  # the provider's turn, at most DIRECT_MAX_WAIT away
 
     if closed and (opening is None or line.outside_hours == line.OutsideHours.REFUSE):
         # No call now: the person may ask again in the hours, with nothing spent.
@@ -216,18 +218,6 @@ def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
         if attempt.outcome == CallAttempt.Outcome.PENDING and not attempt.provider_call_id:
             _save_failure(attempt, f"{exc.__class__.__name__}: {exc}", our_side=True)
         return Result(Outcome.ERROR, line, attempt)
-
-
-def _busy(line: CampaignLine, params: OutgoingParams, meta: RequestMeta, at) -> guards.Refusal | None:
-    """With direct placement, wait here for the provider's turn, at most ``DIRECT_MAX_WAIT``;
-    a refusal (busy) when it would come later, the request's limits given back."""
-    longest = min(pacing.max_wait() or pacing.DIRECT_MAX_WAIT, pacing.DIRECT_MAX_WAIT)
-    turn = pacing.wait_for_turn(pacing.PROVIDER, longest)
-    if turn.taken:
-        return None
-    guards.give_back(line, params.phone, meta.client_ip, at)  # no call: the person may ask again later
-    detail = f"busy: the calls ahead take {turn.wait:.0f} s at {conf.PROVIDER_CPS:g} a second (most {longest:g} s)"
-    return guards.Refusal(Outcome.ERROR, CallAttempt.Outcome.BUSY, detail, turn.retry_after(longest))
 
 
 def initial_outcome() -> str:

@@ -124,7 +124,7 @@ def keeps_details(client_ip: str | None) -> bool:
         return False
     try:
         counts = limits.rate_steps("refused", client_key(client_ip), [limits.Rate(per_hour, 3600)], time.time())
-        return limits.take(counts) is None  # one round trip on Redis
+        return limits.take(counts).refused is None  # one round trip on Redis
     except Exception as exc:
         logger.warning("could not count the refused requests of an address: %s", exc.__class__.__name__)
         return False
@@ -164,16 +164,15 @@ def _steps(line: CampaignLine, phone: str, ip: str | None, at: datetime) -> tupl
     return steps, details
 
 
-def refusal(
-    line: CampaignLine, params: Any, meta: Any, at: datetime, turn: limits.Turn | None = None
-) -> Refusal | None:
-    """The first limit the request runs into, or None when the call may be placed.
+def admit(line: CampaignLine, params: Any, meta: Any, at: datetime, turn: limits.Turn | None = None) -> Refusal | float:
+    """The first limit the request runs into (a ``Refusal``), or the seconds until its turn
+    (``0.0`` without one) when the call may be placed.
 
     The limits are taken at the time ``at``, together (``limits.take``). With ``turn``,
-    the request also takes its turn in the queue's pace; when the turn is too far away
-    the request is refused as busy and gives back everything it took. When the store
-    that keeps the limits cannot be reached, the request is refused (``error``) with
-    nothing taken: no call is placed without its limits.
+    the request also takes its turn in that pace (the queue's, or the provider's); when
+    the turn is too far away the request is refused as busy and gives back everything it
+    took. When the store that keeps the limits cannot be reached, the request is refused
+    (``error``) with nothing taken: no call is placed without its limits.
     """
     from .calls import Outcome
     from .models import CallAttempt
@@ -187,14 +186,13 @@ def refusal(
         steps, details = _steps(line, params.phone, ip, at)
         if turn is not None:
             steps.append(turn)
-        refused = limits.take(steps)
+        taken = limits.take(steps)
     except Exception as exc:
         logger.exception("line %s: the limits could not be applied", line.pk)
         return Refusal(Outcome.ERROR, CallAttempt.Outcome.ERROR, f"limits unavailable: {exc.__class__.__name__}")
-    if refused is None:
-        return None
-    index, wait = refused
-    if index == len(details):  # the turn
+    if taken.refused is None:
+        return taken.wait
+    if taken.refused == len(details):  # the turn
         detail = f"busy: the calls ahead take over {turn.longest:g} s at {conf.PROVIDER_CPS:g} a second"
-        return Refusal(Outcome.ERROR, CallAttempt.Outcome.BUSY, detail, wait)
-    return Refusal(Outcome.THROTTLED, CallAttempt.Outcome.THROTTLED, details[index], wait)
+        return Refusal(Outcome.ERROR, CallAttempt.Outcome.BUSY, detail, taken.retry_after)
+    return Refusal(Outcome.THROTTLED, CallAttempt.Outcome.THROTTLED, details[taken.refused], taken.retry_after)

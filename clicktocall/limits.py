@@ -76,6 +76,49 @@ def cache() -> BaseCache:
     return caches[conf.CACHE]
 
 
+def redis_client(store: BaseCache | None = None):
+    """The Redis client of ``store`` (default: the limits' cache), or None when it is not Django's Redis cache.
+
+    Kept with the cache's own client (one per thread), on the cache's connection pool:
+    Django's cache methods build a new client object for every operation.
+    """
+    store = cache() if store is None else store
+    if type(store).__name__ != "RedisCache":
+        return None
+    backend = store._cache
+    client = backend.__dict__.get("_clicktocall_client")
+    if client is None:
+        client = backend.__dict__["_clicktocall_client"] = backend.get_client(write=True)
+    return client
+
+
+def run_script(client, script: str, keys: list[str], args: list[object]) -> object:
+    """Run the Lua ``script`` by its digest (``EVALSHA``): its text crosses the network once per server."""
+    from redis.exceptions import NoScriptError
+
+    digest = _digests.get(script)
+    if digest is None:
+        digest = _digests[script] = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+    try:
+        return client.evalsha(digest, len(keys), *keys, *args)
+    except NoScriptError:  # a new or restarted server: load it, once
+        client.script_load(script)
+        return client.evalsha(digest, len(keys), *keys, *args)
+
+
+_digests: dict[str, str] = {}
+
+
+def cache_get(name: str, default: object = None) -> object:
+    """``cache().get(name, default)``, in one round trip on the kept Redis client when the cache is Redis."""
+    store = cache()
+    client = redis_client(store)
+    if client is None:
+        return store.get(name, default)
+    value = client.get(store.make_and_validate_key(name))
+    return default if value is None else store._cache._serializer.loads(value)
+
+
 def key(kind: str, *parts: object) -> str:
     """A key for ``kind`` that does not reveal the numbers or addresses it is about."""
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
@@ -142,13 +185,27 @@ class Turn:
 
 Step = Count | Hold | Turn
 
+
+@dataclass(frozen=True)
+class Taken:
+    """What ``take`` did: refused at the step ``refused`` (its index) with ``retry_after``
+    seconds, or (``refused`` None) took every step, the request's turn ``wait`` seconds away
+    (0 without a turn)."""
+
+    refused: int | None = None
+    retry_after: int = 0
+    wait: float = 0.0
+
+
 # KEYS: the steps' keys. ARGV: per step five values: kind ("c", "h" or "t"), limit (a
 # turn's interval), timeout (a turn's longest wait), retry_after, only_within ("1"/"0");
-# then the time (seconds). Returns {n, retry_after}: the 1-based step that refused (0:
-# none). Refused, the cooldowns taken are released; refused at a turn, the counts too.
+# then the time (seconds). Returns {n, retry_after}: the 1-based step that refused, or
+# {0, wait} when every step was taken, wait (text) the seconds until the turn taken.
+# Refused, the cooldowns taken are released; refused at a turn, the counts too.
 TAKE = """
 local now = tonumber(ARGV[#ARGV])
 local held, counted = {}, {}
+local waited = 0
 for i, key in ipairs(KEYS) do
   local b = (i - 1) * 5
   local kind, limit, timeout = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
@@ -170,6 +227,7 @@ for i, key in ipairs(KEYS) do
       refused = math.max(1, math.ceil(wait - timeout))
     else
       redis.call("SET", key, tostring(slot + limit), "PX", math.ceil((wait + limit) * 1000) + 60000)
+      waited = wait
     end
   else
     local count = redis.call("INCR", key)
@@ -186,7 +244,7 @@ for i, key in ipairs(KEYS) do
     return {i, refused}
   end
 end
-return {0, 0}
+return {0, tostring(waited)}
 """
 GIVE_BACK = "if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end"
 
@@ -266,9 +324,9 @@ class LimitStore:
             return left
         return None
 
-    def take(self, steps: list[Step]) -> tuple[int, int] | None:
-        """Take a request's steps in order: None when every one is taken, else (the index of
-        the step that refused, its retry-after).
+    def take(self, steps: list[Step]) -> Taken:
+        """Take a request's steps in order; the result says which step refused, if any, or
+        how long until the turn taken.
 
         A refused request keeps what the rates before the refusing step counted, holds no
         cooldown, and counts nothing after it (nor against a daily cap); refused at a turn,
@@ -278,6 +336,7 @@ class LimitStore:
         now = time.time()
         held: list[Step] = []
         counted: list[Step] = []
+        turn_wait = 0.0
         try:
             for index, step in enumerate(steps):
                 if isinstance(step, Turn):
@@ -285,6 +344,7 @@ class LimitStore:
 
                     turn = pacing.take_turn(step.name, None if step.longest < 0 else step.longest)
                     if turn.taken:
+                        turn_wait = turn.wait
                         continue
                     self.undo(counted)
                     refused = turn.retry_after(step.longest)
@@ -302,11 +362,11 @@ class LimitStore:
                         self._decr(step.name)
                     refused = step.retry_after
                 self.undo(held)
-                return index, refused
+                return Taken(index, refused)
         except Exception:
             self.undo(held + counted)
             raise
-        return None
+        return Taken(wait=turn_wait)
 
     def undo(self, steps: list[Step]) -> None:
         """Give back steps a request took (its call will not happen): counts go down, cooldowns end."""
@@ -343,7 +403,7 @@ class CacheStore(LimitStore):
         store = cache()
         return store if type(store).__name__ == "RedisCache" else None
 
-    def take(self, steps: list[Step]) -> tuple[int, int] | None:
+    def take(self, steps: list[Step]) -> Taken:
         store = self._redis()
         if store is None or not steps:
             return super().take(steps)
@@ -356,16 +416,18 @@ class CacheStore(LimitStore):
                 args += ["h", 0, step.seconds, 0, "0"]
             else:
                 args += ["c", step.limit, step.timeout, step.retry_after, "1" if step.only_within else "0"]
-        client = store._cache.get_client(keys[0], write=True)
-        refused, wait = client.eval(TAKE, len(keys), *keys, *args, repr(time.time()))
-        return None if not refused else (int(refused) - 1, int(wait))
+        client = redis_client(store)
+        refused, value = run_script(client, TAKE, keys, [*args, repr(time.time())])
+        if refused:
+            return Taken(int(refused) - 1, int(value))
+        return Taken(wait=max(0.0, float(value)))
 
     def undo(self, steps: list[Step]) -> None:
         store = self._redis()
         if store is None or not steps:
             return super().undo(steps)
         keys = [store.make_and_validate_key(step.name) for step in steps]
-        pipe = store._cache.get_client(keys[0], write=True).pipeline(transaction=False)
+        pipe = redis_client(store).pipeline(transaction=False)
         for step, name in zip(steps, keys, strict=True):
             if isinstance(step, Hold):
                 pipe.delete(name)
@@ -511,7 +573,7 @@ def give_back(names: list[str]) -> None:
     store().give_back(names)
 
 
-def take(steps: list[Step]) -> tuple[int, int] | None:
+def take(steps: list[Step]) -> Taken:
     return store().take(steps)
 
 

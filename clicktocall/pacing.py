@@ -17,10 +17,10 @@ Two paces are kept:
   ``CLICKTOCALL_MAX_QUEUE_WAIT`` (0: no maximum) the request is refused as busy
   (nothing is taken).
 - ``provider``, taken right before each call is handed to the provider: the worker (or,
-  with direct placement, the request, for at most ``DIRECT_MAX_WAIT`` seconds) waits for
-  its turn. A queued call that has waited clearly longer than ``CLICKTOCALL_MAX_QUEUE_WAIT``
-  since its request (``expires_after``: a tenth more, at least 5 s) is not placed
-  (``expired``): the visitor has left.
+  with direct placement, the request, which takes it with its limits, for at most
+  ``DIRECT_MAX_WAIT`` seconds) waits for its turn. A queued call that has waited clearly
+  longer than ``CLICKTOCALL_MAX_QUEUE_WAIT`` since its request (``expires_after``: a
+  tenth more, at least 5 s) is not placed (``expired``): the visitor has left.
 """
 
 from __future__ import annotations
@@ -104,13 +104,21 @@ def queue_turn() -> limits.Turn | None:
     return limits.Turn(key(QUEUE), interval(), max_wait() or -1.0)
 
 
+def provider_turn() -> limits.Turn | None:
+    """The step that takes a request's turn in the provider's pace with direct placement, for
+    ``limits.take``: at most ``DIRECT_MAX_WAIT`` seconds away (None: no pacing)."""
+    if interval() <= 0:
+        return None
+    return limits.Turn(key(PROVIDER), interval(), min(max_wait() or DIRECT_MAX_WAIT, DIRECT_MAX_WAIT))
+
+
 def _redis_client(name: str):
     """The Redis client and full key of ``name`` when the limits' cache is Redis, else None."""
     store = limits.cache()
     if not type(store).__name__ == "RedisCache":
         return None
     key_ = store.make_and_validate_key(key(name))
-    return store._cache.get_client(key_, write=True), key_
+    return limits.redis_client(store), key_
 
 
 def take_turn(name: str, longest: float | None = None) -> Turn:
@@ -122,7 +130,7 @@ def take_turn(name: str, longest: float | None = None) -> Turn:
     redis = _redis_client(name)
     if redis is not None:
         client, full_key = redis
-        taken, wait = client.eval(TAKE_TURN, 1, full_key, repr(step), repr(bound))
+        taken, wait = limits.run_script(client, TAKE_TURN, [full_key], [repr(step), repr(bound)])
         return Turn(bool(taken), max(0.0, float(wait)))
     return _take_turn_in_database(name, step, bound)
 

@@ -59,7 +59,7 @@ def _inactive_line(line, failures, monkeypatch):
 
 def _throttled(line, failures, monkeypatch):
     monkeypatch.setattr(
-        guards, "refusal", lambda *a: guards.Refusal(Outcome.THROTTLED, "throttled", "cooldown", retry_after=30)
+        guards, "admit", lambda *a: guards.Refusal(Outcome.THROTTLED, "throttled", "cooldown", retry_after=30)
     )
     return dict(VALID)
 
