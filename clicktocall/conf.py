@@ -53,7 +53,6 @@ DEFAULTS: dict[str, Any] = {
     "CLICKTOCALL_WEBHOOK_BACKOFF": 60.0,
     "CLICKTOCALL_WEBHOOK_RETRY_PERIOD": 86400,
     "CLICKTOCALL_WEBHOOK_MAX_BYTES": 65536,
-    "CLICKTOCALL_WEBHOOK_CACHE_SECONDS": 300,
 }
 
 BACKEND_ALIASES = {
@@ -218,11 +217,6 @@ class Settings:
     def WEBHOOK_MAX_BYTES(self) -> int:
         """The largest body a webhook carries; a larger event leaves out its variables."""
         return max(1024, int(self._get("CLICKTOCALL_WEBHOOK_MAX_BYTES")))
-
-    @property
-    def WEBHOOK_CACHE_SECONDS(self) -> int:
-        """How long the list of subscribed endpoints is cached (it is dropped whenever one changes)."""
-        return max(0, int(self._get("CLICKTOCALL_WEBHOOK_CACHE_SECONDS")))
 
 
 conf = Settings()

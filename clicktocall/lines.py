@@ -1,12 +1,13 @@
 """The campaign lines as ``/outgoing`` reads them: kept in each process, current on every request.
 
-Every process keeps all campaign lines, with their active targets, and the active
-blocked networks in memory, together with the version of what it read. The version
-lives in the shared cache (``CLICKTOCALL_CACHE``); saving or deleting a line, a target
-or a blocklist entry replaces it (at once, and again once the change is committed), so
-the next request of every process that shares the cache sees a new version and reads
-them again. A request thus costs one read of the version instead of a query for its
-line and a read of the network blocklist, and a staff edit takes effect on the next
+Every process keeps all campaign lines, with their active targets, the active
+blocked networks and the webhook subscriptions in memory, together with the version
+of what it read. The version lives in the shared cache (``CLICKTOCALL_CACHE``); saving
+or deleting a line, a target, a blocklist entry or a webhook endpoint replaces it (at
+once, and again once the change is committed), so the next request of every process
+that shares the cache sees a new version and reads them again. A request thus costs
+one read of the version instead of a query for its line, a read of the network
+blocklist and a read of the subscriptions, and a staff edit takes effect on the next
 request everywhere. What is kept is read again at least every
 ``CLICKTOCALL_BLOCKLIST_CACHE_SECONDS`` whatever the version says.
 
@@ -27,10 +28,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Prefetch
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from . import limits
 from .conf import conf
+from .events.models import WebhookEndpoint
 from .models import BlockEntry, CampaignLine, Target
 
 VERSION_KEY = "clicktocall:lines:version"
@@ -43,6 +45,7 @@ class Kept:
     read_at: float  # time.monotonic()
     lines: dict[str, CampaignLine]
     networks: list[tuple[int, str, float | None]]
+    subscriptions: list[tuple[list[str], list[int]]]
 
 
 _lock = threading.Lock()
@@ -51,9 +54,9 @@ _kept: Kept | None = None
 
 def _version() -> str:
     """The current version of the lines, agreed on by every process sharing the cache."""
-    store = limits.cache()
-    version = store.get(VERSION_KEY)
+    version = limits.cache_get(VERSION_KEY)
     if version is None:  # first use, or the cache lost it: every process reads the lines again
+        store = limits.cache()
         store.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = store.get(VERSION_KEY)
     return str(version)
@@ -61,11 +64,12 @@ def _version() -> str:
 
 def _read(version: str) -> Kept:
     from .blocklist import read_networks
+    from .events.delivery import read_subscriptions
 
     targets = Target.objects.filter(is_active=True).order_by("position", "pk")
     queryset = CampaignLine.objects.prefetch_related(Prefetch("targets", queryset=targets, to_attr="active_targets"))
     lines = {line.phone_number: line for line in queryset}
-    return Kept(version, time.monotonic(), lines, read_networks())
+    return Kept(version, time.monotonic(), lines, read_networks(), read_subscriptions())
 
 
 def kept() -> Kept:
@@ -97,8 +101,9 @@ def _too_old(current: Kept) -> bool:
 def find(e164: str) -> CampaignLine | None:
     """The line whose number is ``e164`` (a copy of its own for the caller), or None.
 
-    The copy carries the blocked networks kept with it (``blocked_networks``), so the
-    request checks its address without reading the version again.
+    The copy carries the blocked networks and the webhook subscriptions kept with it
+    (``blocked_networks``, ``webhook_subscriptions``), so the request checks its address
+    and publishes its events without reading the version again.
     """
     if not e164:
         return None
@@ -108,6 +113,7 @@ def find(e164: str) -> CampaignLine | None:
         return None
     line = copy.copy(line)
     line.blocked_networks = current.networks
+    line.webhook_subscriptions = current.subscriptions
     return line
 
 
@@ -135,6 +141,7 @@ def forget() -> None:
     _kept = None
 
 
-for _model in (CampaignLine, Target, BlockEntry):
+for _model in (CampaignLine, Target, BlockEntry, WebhookEndpoint):
     post_save.connect(changed, sender=_model, dispatch_uid=f"clicktocall.lines.saved.{_model.__name__}")
     post_delete.connect(changed, sender=_model, dispatch_uid=f"clicktocall.lines.deleted.{_model.__name__}")
+m2m_changed.connect(changed, sender=WebhookEndpoint.lines.through, dispatch_uid="clicktocall.lines.endpoint_lines")

@@ -21,7 +21,7 @@ def check_webhook_settings(app_configs=None, **kwargs):
                 id="clicktocall.E060",
             )
         )
-    for name in ("WEBHOOK_BACKOFF", "WEBHOOK_RETRY_PERIOD", "WEBHOOK_MAX_BYTES", "WEBHOOK_CACHE_SECONDS"):
+    for name in ("WEBHOOK_BACKOFF", "WEBHOOK_RETRY_PERIOD", "WEBHOOK_MAX_BYTES"):
         value = conf._get(f"CLICKTOCALL_{name}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             errors.append(checks.Error(f"CLICKTOCALL_{name} must be a number, 0 or more.", id="clicktocall.E061"))

@@ -1,11 +1,11 @@
 """Publishing events and delivering them, with Django's Tasks framework.
 
-On the request path, ``publish`` costs one cache read (one for all the events of a
-``batched`` request), and one task (one INSERT with
-the database backend) only when an endpoint wants the event: which endpoints want
-which events of which lines is cached, and dropped whenever an endpoint changes. The
-events of one ``/outgoing`` request (``batched``) share one task. The task is enqueued
-once the transaction commits; nothing is sent in the request.
+On the request path, ``publish`` costs no round trip of its own, and one task (one
+INSERT with the database backend) only when an endpoint wants the event: which
+endpoints want which events of which lines is kept by every process with the lines
+(``clicktocall.lines``), read again whenever an endpoint changes. The events of one
+``/outgoing`` request (``batched``) share one task. The task is enqueued once the
+transaction commits; nothing is sent in the request.
 
 A worker then runs ``fan_out``: one ``WebhookDelivery`` per endpoint that wants the
 event, each delivered by its own ``deliver`` task:
@@ -36,11 +36,9 @@ from typing import Any
 import urllib3
 from django.db import transaction
 from django.db.models import F
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.tasks import task
 from django.utils import timezone
 
-from .. import limits
 from ..conf import conf
 from ..models import CallAttempt
 from . import payloads, signing, transport
@@ -56,29 +54,37 @@ NO_WORKER = (
     "waiting for a task worker: the task backend runs tasks at once, which would send webhooks during "
     "visitors' requests (use the database task backend and manage.py db_worker, then resend)"
 )
-SUBSCRIPTIONS_KEY = "clicktocall:webhooks:subscriptions"
-_MISSING = object()
 State = WebhookDelivery.State
 
 
 # Publishing (the request path)
 
 
-def subscriptions() -> list[tuple[list[str], list[int]]]:
-    """``(events, line ids)`` of every endpoint that receives events; no line ids means every line."""
-    store = limits.cache()
-    cached = store.get(SUBSCRIPTIONS_KEY, _MISSING)
-    if cached is not _MISSING:
-        return cached
+def read_subscriptions() -> list[tuple[list[str], list[int]]]:
+    """``(events, line ids)`` of every endpoint receiving events, from the database; no line ids: every line."""
     found: dict[int, tuple[list[str], list[int]]] = {}
     receiving = WebhookEndpoint.objects.filter(is_active=True, paused_at__isnull=True)
     for pk, events, line_id in receiving.values_list("pk", "events", "lines"):
         entry = found.setdefault(pk, (list(events or []), []))
         if line_id is not None:
             entry[1].append(line_id)
-    result = list(found.values())
-    store.set(SUBSCRIPTIONS_KEY, result, timeout=conf.WEBHOOK_CACHE_SECONDS)
-    return result
+    return list(found.values())
+
+
+def subscriptions() -> list[tuple[list[str], list[int]]]:
+    """The subscriptions every process keeps with the lines (``clicktocall.lines``): current on every request."""
+    from .. import lines
+
+    return lines.kept().subscriptions
+
+
+def _subscriptions_of(attempt: CallAttempt) -> list[tuple[list[str], list[int]]]:
+    """The subscriptions kept with the attempt's line when ``/outgoing`` found it (no round trip), else current ones."""
+    if CallAttempt.line.is_cached(attempt):
+        kept = getattr(attempt.line, "webhook_subscriptions", None)
+        if kept is not None:
+            return kept
+    return subscriptions()
 
 
 def wanted(event: str, line_id: int, subscribed: list[tuple[list[str], list[int]]] | None = None) -> bool:
@@ -87,13 +93,10 @@ def wanted(event: str, line_id: int, subscribed: list[tuple[list[str], list[int]
 
 
 def forget_endpoints(**kwargs: object) -> None:
-    """Drop the cached subscriptions, so the next event reads them afresh."""
-    limits.cache().delete(SUBSCRIPTIONS_KEY)
+    """Announce a change of the endpoints that ``QuerySet.update()`` made: every process reads them again."""
+    from .. import lines
 
-
-post_save.connect(forget_endpoints, sender=WebhookEndpoint, dispatch_uid="clicktocall.events.saved")
-post_delete.connect(forget_endpoints, sender=WebhookEndpoint, dispatch_uid="clicktocall.events.deleted")
-m2m_changed.connect(forget_endpoints, sender=WebhookEndpoint.lines.through, dispatch_uid="clicktocall.events.lines")
+    lines.changed()
 
 
 @dataclass
@@ -114,8 +117,9 @@ def publish(event: str, attempt: CallAttempt, **extra: Any) -> None:
     try:
         pending = _batch.get()
         if pending is not None and pending.subscribed is None:
-            pending.subscribed = subscriptions()
-        if not wanted(event, attempt.line_id, pending.subscribed if pending is not None else None):
+            pending.subscribed = _subscriptions_of(attempt)
+        subscribed = pending.subscribed if pending is not None else _subscriptions_of(attempt)
+        if not wanted(event, attempt.line_id, subscribed):
             return
         occurred_at = timezone.now().isoformat().replace("+00:00", "Z")
         item = [event, attempt.pk, occurred_at, extra]
