@@ -578,12 +578,17 @@ def machine_detection(line: CampaignLine) -> str:
 
 
 def request_extra(attempt: CallAttempt, backend: Any) -> dict[str, Any]:
-    """Extra data for backends that show the call instead of placing it (``describes_calls``)."""
+    """Extra data for backends that show the call instead of placing it (``describes_calls``).
+
+    The transcript is built for a staff's test call, whose page shows it, and when the
+    backend's log writes it; other simulated calls render it when staff open them.
+    """
     if not getattr(backend, "describes_calls", False):
         return {}
-    targets = CallFlow.for_attempt(attempt).targets
+    variables = attempt_variables(attempt)
+    targets = target_sources.resolve(attempt.line, variables, seed=attempt.token).targets
     extra: dict[str, Any] = {"targets": [(target.name, target.phone_number, target.extension) for target in targets]}
     wants_transcript = getattr(backend, "wants_transcript", None)
-    if wants_transcript is None or wants_transcript():  # nothing is built for a log line nobody writes
-        extra["transcript"] = transcript(attempt.line, attempt_variables(attempt), targets)
+    if attempt.is_test or wants_transcript is None or wants_transcript():
+        extra["transcript"] = transcript(attempt.line, variables, targets)
     return extra

@@ -415,14 +415,18 @@ def test_a_settings_change_builds_a_new_client(standin, settings):
 
 
 @pytest.mark.django_db
-def test_the_console_transcript_is_kept_on_the_attempt_and_logged_only_at_debug(line, caplog):
+def test_the_console_transcript_is_kept_for_a_test_call_and_logged_only_at_debug(line, caplog):
     from clicktocall.callflow import request_extra
 
     line.script = "Hello {{ name }}."
     line.save()
-    attempt = CallAttempt.objects.create(line=line, phone=PHONE, name="Ann")
+    test_call = CallAttempt.objects.create(line=line, phone=PHONE, name="Ann", is_test=True)
+    visitor = CallAttempt.objects.create(line=line, phone=PHONE, name="Ann")
     with caplog.at_level(logging.INFO, logger="clicktocall.telephony.console"):
-        call = request_extra(attempt, ConsoleBackend())
-        assert "Ann" in call["transcript"]  # for the attempt's page in the admin
+        call = request_extra(test_call, ConsoleBackend())
+        assert "Ann" in call["transcript"]  # for the test call's page in the admin
         placed = ConsoleBackend().place_call(CallRequest(to=PHONE, from_=LINE, attempt_token="tok", extra=call))
+        assert "transcript" not in request_extra(visitor, ConsoleBackend())  # nothing built that nobody reads
     assert "Ann" in placed.transcript and "Ann" not in caplog.text
+    with caplog.at_level(logging.DEBUG, logger="clicktocall.telephony.console"):
+        assert "Ann" in request_extra(visitor, ConsoleBackend())["transcript"]  # for the log

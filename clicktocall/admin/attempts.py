@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .. import callflow
 from .. import phone as phones
 from ..models import CallAttempt, CampaignLine
 from .callflow import CallFlowAttemptAdminMixin
@@ -66,7 +67,7 @@ class CallAttemptAdmin(
     )
     date_hierarchy = "created_at"
     list_select_related = ["line"]
-    readonly_fields = [f.name for f in CallAttempt._meta.fields if f.name != "token"]
+    readonly_fields = [*(f.name for f in CallAttempt._meta.fields if f.name != "token"), "call_transcript"]
     fieldsets = [
         (
             None,
@@ -77,7 +78,7 @@ class CallAttemptAdmin(
                 ]
             },
         ),
-        (_("Transcript"), {"fields": ["transcript"]}),
+        (_("Transcript"), {"fields": ["call_transcript"]}),
         (_("What the page sent"), {"fields": ["variables", "submitted", "referrer", "client_ip", "user_agent"]}),
         (_("Provider"), {"fields": ["provider_call_id", "error_detail", "updated_at"], "classes": ["collapse"]}),
     ]  # fmt: skip
@@ -88,9 +89,23 @@ class CallAttemptAdmin(
     def get_fieldsets(self, request, obj=None):
         fieldsets = [(name, dict(options)) for name, options in super().get_fieldsets(request, obj)]
         fieldsets[0][1]["description"] = f"Times are in the site's time zone, {timezone.get_current_timezone_name()}."
-        if obj is not None and not obj.transcript:
-            fieldsets = [fs for fs in fieldsets if fs[1]["fields"] != ["transcript"]]
+        if obj is not None and not (obj.transcript or obj.status == CallAttempt.Status.SIMULATED):
+            fieldsets = [fs for fs in fieldsets if fs[1]["fields"] != ["call_transcript"]]
         return fieldsets
+
+    @admin.display(description=_("transcript"))
+    def call_transcript(self, obj: CallAttempt) -> str:
+        """The transcript kept with a test call; for another simulated call, the line's as it reads now."""
+        if obj.transcript:
+            return format_html("<pre class='call-transcript' style='white-space: pre-wrap'>{}</pre>", obj.transcript)
+        if obj.status != CallAttempt.Status.SIMULATED:
+            return "—"
+        text = callflow.transcript(obj.line, callflow.attempt_variables(obj))
+        return format_html(
+            "<p class='help'>{}</p><pre class='call-transcript' style='white-space: pre-wrap'>{}</pre>",
+            _("Simulated call: what the line's script, targets and hours give now for the variables it was sent."),
+            text,
+        )
 
     def get_list_display(self, request):
         shown = list(super().get_list_display(request))

@@ -3,7 +3,8 @@
 It shows whom the call would dial (at INFO) and, at the ``DEBUG`` level (the transcript
 speaks the visitor's name and variables), what it would say, from the same call-flow code
 the webhooks answer Twilio with (``CallRequest.extra["transcript"]``). The call it returns
-is ``simulated`` and carries that transcript, which the attempt keeps for the admin.
+is ``simulated``; a staff's test call keeps its transcript for the admin, which renders
+the transcript of any other simulated call when it is opened.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ class ConsoleBackend(BaseTelephonyBackend):
     describes_calls = True
 
     def wants_transcript(self) -> bool:
-        """Always: the attempt keeps the transcript for the admin, whatever the log level."""
-        return True
+        """When the transcript is logged (``DEBUG``); a test call's is built in any case."""
+        return logger.isEnabledFor(logging.DEBUG)
 
     def place_call(self, call: CallRequest) -> ProviderCall:
         sid = "CA" + secrets.token_hex(16)
