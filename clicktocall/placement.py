@@ -108,15 +108,20 @@ def record_and_enqueue(attempt: CallAttempt):
 
     An attempt the INSERT found blocked (``blocklist.mark_if_blocked``) is recorded, not queued.
 
-    With tasks kept in the same database, the attempt and its task are written in one
-    transaction: one commit, and never an attempt without its task. With any other
-    backend the attempt is committed first, so that a worker finds it.
+    With tasks kept in the same database, the attempt and its task are written together:
+    by one statement on PostgreSQL (``together``), else in one transaction; one commit,
+    and never an attempt without its task. With any other backend the attempt is
+    committed first, so that a worker finds it.
     """
+    from . import together
     from .calls import Outcome, Result, _save_failure
 
     try:
+        using = router.db_for_write(CallAttempt)
         if _stored_with_attempts(place_attempt.get_backend()):
-            with transaction.atomic(using=router.db_for_write(CallAttempt)):
+            if together.write(attempt, place_attempt, using):
+                return Result(Outcome.PLACED, attempt.line, attempt)
+            with transaction.atomic(using=using):
                 attempt.save()
                 if attempt.outcome == CallAttempt.Outcome.QUEUED:
                     place_attempt.enqueue(attempt.pk)

@@ -99,7 +99,7 @@ def write_transactions():
     blocks: list[object] = []
 
     def observe(execute, sql, params, many, context):
-        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "WITH")):
             block = id(connection.atomic_blocks[0]) if connection.in_atomic_block else object()
             if block not in blocks:
                 blocks.append(block)
