@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import DatabaseError
-from django.urls import reverse
+from django.db import DatabaseError, connections, router
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from . import blocklist, callflow, guards, lifecycle, lines, pacing, signals, targets
@@ -82,7 +82,16 @@ def find_line(e164: str) -> CampaignLine | None:
 
 
 def webhook_url(name: str, attempt: CallAttempt) -> str:
-    return conf.PUBLIC_URL + reverse(f"clicktocall:{name}", kwargs={"token": attempt.token})
+    """The public URL of the provider's webhook ``name`` for the attempt's call."""
+    key = (name, get_urlconf(), get_script_prefix())
+    path = _webhook_paths.get(key)
+    if path is None:  # reversed once per webhook and URL configuration, then filled in
+        path = _webhook_paths[key] = reverse(f"clicktocall:{name}", kwargs={"token": TOKEN_SLOT})
+    return conf.PUBLIC_URL + path.replace(TOKEN_SLOT, attempt.token)
+
+
+TOKEN_SLOT = "token-slot"  # no attempt's token: those are 32 characters long
+_webhook_paths: dict[tuple[str, str | None, str], str] = {}
 
 
 def _new_attempt(
@@ -322,14 +331,37 @@ def record_placed(
     }
     if transcript:
         fields["transcript"] = attempt.transcript = transcript
-    first = CallAttempt.objects.filter(pk=attempt.pk, status=CallAttempt.Status.NONE).update(**fields, status=status)
+    first = _update(attempt.pk, {**fields, "status": status}, status=CallAttempt.Status.NONE)
     if not first:
-        CallAttempt.objects.filter(pk=attempt.pk).update(**fields)
+        _update(attempt.pk, fields)
     attempt.outcome, attempt.provider_call_id, attempt.updated_at = fields["outcome"], sid, now
     attempt.placed_at, attempt.provider_queue_time = now, queue_time
     if first:
         attempt.status = status
         signals.call_status_changed.send(sender=CallAttempt, attempt=attempt, old_status="", new_status=status)
+
+
+def _update(pk: int, values: dict[str, object], **where: object) -> int:
+    """``CallAttempt.objects.filter(pk=pk, **where).update(**values)`` in one statement whose SQL
+    is made once per set of fields; returns the rows changed."""
+    connection = connections[router.db_for_write(CallAttempt)]
+    key = (connection.alias, tuple(values), tuple(where))
+    sql = _updates.get(key)
+    meta = CallAttempt._meta
+    if sql is None:
+        column = connection.ops.quote_name
+        sets = ", ".join(f"{column(meta.get_field(name).column)} = %s" for name in values)
+        conditions = " AND ".join(f"{column(meta.get_field(name).column)} = %s" for name in (meta.pk.name, *where))
+        sql = _updates[key] = f"UPDATE {column(meta.db_table)} SET {sets} WHERE {conditions}"
+    params = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]
+    conditions = ((meta.pk.name, pk), *where.items())
+    params += [meta.get_field(name).get_db_prep_value(value, connection) for name, value in conditions]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+_updates: dict[tuple, str] = {}
 
 
 def _save_unknown(attempt: CallAttempt, detail: str) -> None:

@@ -306,15 +306,26 @@ def test_a_line_switched_off_while_calls_wait_in_the_queue_places_none_of_them(q
 
 
 def test_a_task_that_cannot_be_stored_leaves_the_attempt_recorded_as_failed(queued, client, line, outbox, monkeypatch):
-    """The attempt and its task share a transaction: when the task's insert fails, the attempt is recorded again."""
+    """The attempt and its task share a transaction: when the task's insert fails, the attempt is recorded again.
+
+    (A receiver of the task's ``post_save`` makes PostgreSQL use the transaction too, instead of
+    one statement: ``tests/test_together.py`` fails that statement.)"""
+    from django.db.models.signals import post_save
     from django_tasks_db.backend import DatabaseBackend
 
     def store_then_fail(self, task, args, kwargs):
         DBTaskResult.objects.create(task_path="x", args_kwargs={}, priority=0, queue_name="default", backend_name="x")
         raise ConnectionError("the task table is full")
 
+    def saved(**kwargs):
+        pass
+
     monkeypatch.setattr(DatabaseBackend, "enqueue", store_then_fail)
-    r = client.post("/outgoing", REQUEST, HTTP_ACCEPT="application/json")
+    post_save.connect(saved, sender=DBTaskResult)
+    try:
+        r = client.post("/outgoing", REQUEST, HTTP_ACCEPT="application/json")
+    finally:
+        post_save.disconnect(saved, sender=DBTaskResult)
     assert r.json()["message"] == "Sorry, there was an error."
     attempt = CallAttempt.objects.get()
     assert attempt.outcome == "error" and "the task table is full" in attempt.error_detail

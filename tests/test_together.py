@@ -90,3 +90,29 @@ def test_a_receiver_of_the_attempts_save_gets_the_transaction_instead(queued, cl
         post_save.disconnect(receiver, sender=CallAttempt)
     assert response.json()["error"] is False
     assert seen == [CallAttempt.objects.get().pk] and DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_task_cannot_be_stored_the_attempt_is_recorded_as_failed(queued, client, line, outbox):
+    """A trigger makes the task's INSERT fail inside the statement: nothing of it stays, and the
+    attempt is recorded again, failed, with its limits given back."""
+    table = connection.ops.quote_name(DBTaskResult._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION ctc_refuse_task() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'the task table is full'; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER ctc_refuse_task BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION ctc_refuse_task()"
+        )
+    try:
+        lines.find(LINE)
+        response = client.post("/outgoing/", REQUEST, HTTP_ACCEPT="application/json")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER ctc_refuse_task ON {table}")
+            cursor.execute("DROP FUNCTION ctc_refuse_task()")
+    assert response.json() == {"error": True, "message": "Sorry, there was an error."}
+    attempt = CallAttempt.objects.get()
+    assert attempt.outcome == "error" and "the task table is full" in attempt.error_detail
+    assert not DBTaskResult.objects.exists() and outbox == []
