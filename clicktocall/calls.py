@@ -17,7 +17,7 @@ from django.db import DatabaseError, connections, router
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
-from . import blocklist, callflow, guards, lifecycle, lines, pacing, signals, targets
+from . import blocklist, callflow, guards, lifecycle, lines, pacing, rows, signals, targets
 from .conf import conf
 from .events.delivery import batched
 from .exceptions import ClickToCallError, TelephonyError
@@ -114,7 +114,8 @@ def _new_attempt(
 
 def _record(attempt: CallAttempt) -> None:
     """Save a new attempt, and announce it."""
-    attempt.save()
+    if not rows.insert(attempt):
+        attempt.save()
     signals.attempt_created.send(sender=CallAttempt, attempt=attempt)
 
 

@@ -1,0 +1,112 @@
+"""The ``INSERT`` of a new row on the request path, without the ORM's compiler.
+
+``Model.save()`` compiles its SQL anew for every row, through expressions and compilers:
+for an attempt's two dozen columns that is most of what recording a request costs in
+Python. ``insert()`` writes the same row with the same values: each field's
+``pre_save`` and ``get_db_prep_save``, its database default where the value is
+``DatabaseDefault``, a ``RawSQL`` value as SQL, and the fields ``save()`` reads back
+(``RETURNING``, with the backend's converters). It sends no ``pre_save``/``post_save``
+signal, so it declines (returns False, having written nothing) when a receiver listens
+to them for the model, when a value is another kind of expression, or when the
+database cannot return columns from an ``INSERT``; the caller then uses ``save()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Field, Model, Value
+from django.db.models.expressions import DatabaseDefault, RawSQL
+from django.db.models.signals import post_save, pre_save
+from django.db.models.sql import InsertQuery
+
+
+@dataclass
+class Insert:
+    """The parts of one row's ``INSERT``: columns, their SQL values, parameters, fields read back."""
+
+    table: str
+    columns: list[str]
+    values: list[str]
+    params: list[Any]
+    returning: list[Field]
+
+    def sql(self, column) -> str:
+        """``INSERT … VALUES … RETURNING …``, ``column`` quoting a name."""
+        returning = ", ".join(column(field.column) for field in self.returning)
+        return f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({', '.join(self.values)})" + (
+            f" RETURNING {returning}" if returning else ""
+        )
+
+
+def parts(instance: Model, using: str) -> Insert | None:
+    """How ``save()`` would insert the new ``instance``, or None where this module does not know."""
+    connection = connections[using]
+    meta = instance._meta
+    if not connection.features.can_return_columns_from_insert:
+        return None
+    column = connection.ops.quote_name
+    returning = list(meta.db_returning_fields)
+    columns, values, params = [], [], []
+    for field in meta.local_concrete_fields:
+        if field.generated or field is meta.auto_field:
+            continue
+        value = field.pre_save(instance, add=True)
+        if isinstance(value, DatabaseDefault):
+            value = field.db_default
+            if isinstance(value, Value):
+                value = value.value
+            elif hasattr(value, "resolve_expression"):
+                return None
+        if isinstance(value, RawSQL):
+            values.append(f"({value.sql})")
+            params.extend(value.params)
+            if field not in returning:
+                returning.append(field)
+        elif hasattr(value, "resolve_expression"):
+            return None
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+        columns.append(column(field.column))
+    return Insert(column(meta.db_table), columns, values, params, returning)
+
+
+def read_back(instance: Model, insert: Insert, row: tuple, using: str) -> None:
+    """Give the new ``instance`` what ``save()`` gives it: the values read back, its saved state."""
+    row = convert(type(instance), insert.returning, row, using)
+    instance._assign_returned_values(row, insert.returning)
+    instance._state.adding, instance._state.db = False, using
+
+
+def convert(model: type[Model], fields: list[Field], row: tuple, using: str) -> tuple:
+    """A row read back from the database, in Python values (the backend's converters)."""
+    compiler = InsertQuery(model).get_compiler(using=using)
+    converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
+    if not converters:
+        return row
+    return next(iter(compiler.apply_converters([row], converters)))
+
+
+def plain(model: type[Model]) -> bool:
+    """Whether nothing listens to the model's ``pre_save``/``post_save`` signals."""
+    return not pre_save.has_listeners(model) and not post_save.has_listeners(model)
+
+
+def insert(instance: Model, using: str | None = None) -> bool:
+    """Insert the new ``instance`` as ``save()`` would; False, with nothing written, where it cannot."""
+    model = type(instance)
+    using = using or router.db_for_write(model, instance=instance)
+    if not plain(model):
+        return False
+    insert = parts(instance, using)
+    if insert is None:
+        return False
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(insert.sql(connection.ops.quote_name), insert.params)
+        row = cursor.fetchone()
+    read_back(instance, insert, row, using)
+    return True

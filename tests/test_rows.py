@@ -1,0 +1,64 @@
+"""``clicktocall.rows``: the request path's INSERT writes the row ``save()`` writes."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models.signals import post_save
+
+from clicktocall import blocklist, rows
+from clicktocall.models import BlockEntry, CallAttempt
+
+pytestmark = pytest.mark.django_db
+
+
+def visitor(line, phone="+16175232338") -> CallAttempt:
+    return CallAttempt(
+        line=line,
+        phone=phone,
+        name="Ann",
+        email="ann@example.org",
+        variables={"zip": "02113", "note": "ünïcode"},
+        submitted={"phone": "617-523-2338"},
+        client_ip="2001:db8::1",
+        user_agent="Mozilla/5.0",
+        referrer="https://example.org/page",
+        outcome=CallAttempt.Outcome.PENDING,
+    )
+
+
+def fields(attempt: CallAttempt) -> dict:
+    skip = {"id", "token", "created_at", "updated_at", "phone"}
+    return {f.attname: getattr(attempt, f.attname) for f in CallAttempt._meta.concrete_fields if f.name not in skip}
+
+
+@pytest.mark.parametrize("blocked", [False, True])
+def test_an_inserted_attempt_is_the_row_save_writes(line, blocked):
+    if blocked:
+        BlockEntry.objects.create(kind=BlockEntry.Kind.PHONE, value="+16175232338")
+        BlockEntry.objects.create(kind=BlockEntry.Kind.PHONE, value="+16175232339")
+    inserted, saved = visitor(line), visitor(line, "+16175232339")
+    for attempt in (inserted, saved):
+        blocklist.mark_if_blocked(attempt, CallAttempt.Outcome.PENDING)  # a RawSQL value, read back
+    assert rows.insert(inserted)
+    saved.save()
+    assert inserted.pk and not inserted._state.adding and inserted._state.db == "default"
+    assert inserted.outcome == ("blocked" if blocked else "pending")
+    assert fields(inserted) == fields(saved)  # what each instance holds after its write
+    stored = CallAttempt.objects.get(pk=inserted.pk)
+    assert fields(stored) == fields(CallAttempt.objects.get(pk=saved.pk))
+    assert (stored.token, stored.created_at) == (inserted.token, inserted.created_at)
+
+
+def test_it_declines_when_a_receiver_listens_to_the_models_saves(line):
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_save.connect(receiver, sender=CallAttempt)
+    try:
+        attempt = visitor(line)
+        assert not rows.insert(attempt) and attempt.pk is None
+    finally:
+        post_save.disconnect(receiver, sender=CallAttempt)
+    assert not CallAttempt.objects.exists() and seen == []
