@@ -10,8 +10,8 @@ from .conf import conf
 
 TEXT_MAX = 64  # characters: longer text is no phone number
 
-# How many distinct (text, region) pairs ``normalize`` remembers in one process: the few
-# campaign lines a site names on every request, and room for stray ones.
+# How many distinct texts ``normalize`` and ``region_of`` each remember in one process:
+# the few campaign lines a site names on every request, and room for stray ones.
 NORMALIZED_MAX = 512
 
 
@@ -57,6 +57,18 @@ def _normalized(text: str, region: str) -> tuple[str, str | None]:
 
 def region_of(e164: str) -> str | None:
     """The ISO country code of an E.164 number, or None."""
+    if isinstance(e164, str) and len(e164) <= TEXT_MAX:
+        return _region_of(e164)
+    return _parsed_region(e164)
+
+
+@lru_cache(maxsize=NORMALIZED_MAX)
+def _region_of(e164: str) -> str | None:
+    """``region_of`` for short text: the country codes of the lines, kept per process."""
+    return _parsed_region(e164)
+
+
+def _parsed_region(e164: str) -> str | None:
     try:
         return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
     except phonenumbers.NumberParseException:

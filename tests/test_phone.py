@@ -1,4 +1,4 @@
-"""The numbers ``normalize`` remembers: the same answers as parsing, and a bounded memory."""
+"""The numbers ``normalize`` and ``region_of`` remember: the same answers as parsing, and a bounded memory."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from clicktocall import phone
 @pytest.fixture(autouse=True)
 def forget():
     phone._normalized.cache_clear()
+    phone._region_of.cache_clear()
     yield
     phone._normalized.cache_clear()
+    phone._region_of.cache_clear()
 
 
 def test_a_remembered_number_gives_the_same_answer():
@@ -48,3 +50,19 @@ def test_text_too_long_to_be_a_number_is_not_remembered():
     with pytest.raises(phone.InvalidNumber, match="empty or too long"):
         phone.normalize("6" * (phone.TEXT_MAX + 1))
     assert phone._normalized.cache_info().currsize == 0
+
+
+@pytest.mark.parametrize(
+    "e164, region", [("+18559299898", "US"), ("+442079460958", "GB"), ("+80012345678", "001"), ("not a number", None)]
+)
+def test_a_remembered_region_is_the_numbers_region(e164, region):
+    assert phone.region_of(e164) == phone.region_of(e164) == region
+    assert phone._region_of.cache_info().hits == 1
+
+
+def test_at_most_a_bounded_number_of_regions_are_remembered():
+    for n in range(phone.NORMALIZED_MAX + 50):
+        phone.region_of(f"+1617555{n:04d}")
+    assert phone._region_of.cache_info().currsize == phone.NORMALIZED_MAX
+    assert phone.region_of("+" + "1" * phone.TEXT_MAX) is None
+    assert phone._region_of.cache_info().currsize == phone.NORMALIZED_MAX
