@@ -25,6 +25,8 @@ logger = logging.getLogger("clicktocall.attempts")
 # A phone number as it may appear in a message: E.164, or a long run of digits, with
 # no letter or digit right before or after it (so provider ids like CA0123… stay whole).
 NUMBER_RE = re.compile(r"(?<![\w+])\+?\d{8,15}(?!\w)")
+# A field value written in quotes: one with white space (``str.isspace``) or a quote.
+QUOTED_RE = re.compile(r'[\s"]')
 SECRET_SETTINGS = ("TWILIO_AUTH_TOKEN", "SECRET_KEY")
 DETAIL_MAX = 300
 
@@ -118,7 +120,7 @@ def format_fields(fields: dict[str, Any]) -> str:
     parts = []
     for key, value in fields.items():
         value = "-" if value in (None, "") else str(value)
-        if any(c.isspace() for c in value) or '"' in value:
+        if QUOTED_RE.search(value):
             value = '"' + value.replace('"', "'") + '"'
         parts.append(f"{key}={value}")
     return " ".join(parts)

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from clicktocall.exceptions import TelephonyError
-from clicktocall.logs import MaskingFilter, mask_number, scrub
+from clicktocall.logs import MaskingFilter, format_fields, mask_number, scrub
 from clicktocall.models import CallAttempt
 from clicktocall.placement import place_attempt
 
@@ -39,6 +39,26 @@ def log_output():
 )
 def test_mask_number(number, masked):
     assert mask_number(number) == masked
+
+
+@pytest.mark.parametrize(
+    "value, written",
+    [
+        ("invalid", "invalid"),
+        ("", "-"),
+        (None, "-"),
+        (400, "400"),
+        ("two words", '"two words"'),
+        ("tab\there", '"tab\there"'),
+        ("no-break\u00a0space", '"no-break\u00a0space"'),
+        ("em\u2003space", '"em\u2003space"'),
+        ("unit\x1fseparator", '"unit\x1fseparator"'),
+        ('say "hi"', "\"say 'hi'\""),
+        ('a"b', '"a\'b"'),
+    ],
+)
+def test_a_field_with_white_space_or_a_quote_is_quoted(value, written):
+    assert format_fields({"detail": value}) == f"detail={written}"
 
 
 def test_scrub_masks_numbers_but_not_ids_times_or_callbacks(settings):

@@ -8,7 +8,10 @@ import logging
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import parse_http_date
 
 from clicktocall import guards
 from clicktocall.calls import Outcome
@@ -349,6 +352,25 @@ def test_json_answer(client, line, outbox, accept):
     assert r.content == b'{"error":false,"message":"The call\'s been placed."}'
     assert "Accept" in r["Vary"]
     assert "no-store" in r["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "fields, accept",
+    [
+        (VALID, "application/json"),
+        ({**VALID, "phone": "not a number"}, "application/json"),
+        ({**VALID, "callback": "cb"}, "*/*"),
+        (VALID, "text/html"),
+        ({**VALID, "revmsghtml": THANKS}, BROWSER_ACCEPT),
+    ],
+)
+def test_every_answer_carries_djangos_never_cache_headers(client, line, outbox, fields, accept):
+    r = client.get("/outgoing", fields, HTTP_ACCEPT=accept, HTTP_REFERER=PAGE)
+    expected = HttpResponse()
+    add_never_cache_headers(expected)
+    assert r["Cache-Control"] == expected["Cache-Control"]
+    assert abs(parse_http_date(r["Expires"]) - parse_http_date(expected["Expires"])) <= 2
+    assert list(r.headers).index("Expires") < list(r.headers).index("Cache-Control")
 
 
 @pytest.mark.parametrize("accept", ["text/html", BROWSER_ACCEPT, "text/html, application/json;q=0.9"])

@@ -10,6 +10,7 @@ import logging
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest
+from django.http.request import MediaType
 from rest_framework.negotiation import BaseContentNegotiation
 
 from ..conf import conf
@@ -48,17 +49,23 @@ class JSONFirstNegotiation(BaseContentNegotiation):
         return None
 
 
-def _quality(request: HttpRequest, media_type: str) -> float:
+JSON_TYPE = MediaType("application/json")
+HTML_TYPE = MediaType("text/html")
+
+
+def _quality(request: HttpRequest, media_type: MediaType) -> float:
+    """The quality the Accept header gives ``media_type``: its most specific match's, 0 when none."""
     try:
-        accepted = request.accepted_type(media_type)
+        accepted = next((a for a in request.accepted_types_by_precedence if media_type.match(a)), None)
     except (ValueError, TypeError):
         return 0.0
     return float(accepted.quality) if accepted is not None else 0.0
 
 
-def prefers(request: HttpRequest, media_type: str, other: str) -> bool:
-    """Whether the Accept header ranks ``media_type`` strictly above ``other``."""
-    return _quality(request, media_type) > _quality(request, other)
+def json_over_html(request: HttpRequest) -> int:
+    """How the Accept header ranks JSON against HTML: 1 (JSON higher), -1 (HTML higher) or 0."""
+    json_quality, html_quality = _quality(request, JSON_TYPE), _quality(request, HTML_TYPE)
+    return (json_quality > html_quality) - (html_quality > json_quality)
 
 
 def media_type(request: HttpRequest) -> str:
@@ -66,13 +73,16 @@ def media_type(request: HttpRequest) -> str:
     return (request.content_type or "").split(";", 1)[0].strip().lower()
 
 
-def from_browser_form(request: HttpRequest) -> bool:
-    if prefers(request, "application/json", "text/html"):
+def from_browser_form(request: HttpRequest, ranking: int | None = None) -> bool:
+    """Whether the request is a browser's form; ``ranking`` is ``json_over_html(request)``."""
+    if ranking is None:
+        ranking = json_over_html(request)
+    if ranking > 0:
         return False  # a script asked for JSON
     if media_type(request) in FORM_CONTENT_TYPES:
         return True
     bodiless_get = request.method == "GET" and content_length(request) <= 0
-    return bodiless_get and prefers(request, "text/html", "application/json")
+    return bodiless_get and ranking < 0
 
 
 def page_host(request: HttpRequest) -> str | None:
@@ -96,7 +106,8 @@ def redirect_allowed(request: HttpRequest, url: str, line: CampaignLine | None) 
 
 def choose(request: HttpRequest, params: OutgoingParams, line: CampaignLine | None) -> Answer:
     """The contract's order: redirect, JSONP, JSON, HTML."""
-    form = from_browser_form(request)
+    ranking = json_over_html(request)
+    form = from_browser_form(request, ranking)
     if params.revmsghtml and not params.has_callback and form:
         if redirect_allowed(request, params.revmsghtml, line):
             return Answer.REDIRECT
@@ -104,6 +115,6 @@ def choose(request: HttpRequest, params: OutgoingParams, line: CampaignLine | No
         return Answer.HTML
     if params.has_callback:
         return Answer.JSONP if params.callback_valid else Answer.JSON
-    if prefers(request, "text/html", "application/json"):
+    if ranking < 0:  # the Accept header ranks HTML above JSON
         return Answer.HTML
     return Answer.JSON

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,12 +41,15 @@ SUBMITTED_VALUE_MAX = 256
 # surrogates (not UTF-8 at all; JSON's "\ud800" escape produces them).
 UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE = "contains a character that cannot be stored (NUL or a lone surrogate)"
+# Characters a problem's text does not keep: NUL, other control characters, lone surrogates.
+UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 # Parameters with a meaning of their own; everything else becomes a variable.
 # ``$.get(url + "?callback=?", data, cb)`` without a "jsonp" data type makes jQuery send an
 # ordinary cross-origin request with the placeholder left as it is: that page reads JSON.
 JQUERY_PLACEHOLDER = "?"
 KNOWN = {"phone", "CallerID", "campaign_line", "name", "email", "data", "revmsghtml", "callback"}
+TEXT_PARAMS = frozenset(KNOWN - {"data"})  # the known parameters given as text
 # Parameters that clients add for their own purposes and that are not the visitor's.
 IGNORED = {"_", "csrfmiddlewaretoken"}
 
@@ -225,7 +229,7 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
         problems["body"] = body_problem
 
     texts: dict[str, str] = {}
-    for key in KNOWN - {"data"}:
+    for key in TEXT_PARAMS:
         if key in submitted:
             text = _text(submitted[key])
             if text is None:
@@ -339,12 +343,17 @@ def validate(submitted: dict[str, Any], body_problem: str | None = None) -> Outg
 
 def _printable(text: str) -> str:
     """Text safe to store and log: NUL, other control characters and lone surrogates replaced."""
-    return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]", "\ufffd", str(text))
+    return UNPRINTABLE_RE.sub("\ufffd", str(text))
 
 
 def _storable_copy(text: str) -> str:
     """``text`` with the characters no database stores replaced by U+FFFD."""
     return UNSTORABLE_RE.sub("\ufffd", text)
+
+
+def _json_length(value: str | int | float | bool | None) -> int:
+    """The length of ``json.dumps(value)`` for a JSON scalar."""
+    return len(encode_basestring_ascii(value)) if isinstance(value, str) else len(json.dumps(value))
 
 
 def _keepable(submitted: dict[str, Any], stored: set[str]) -> dict[str, Any]:
@@ -368,7 +377,7 @@ def _keepable(submitted: dict[str, Any], stored: set[str]) -> dict[str, Any]:
                 value = value[:SUBMITTED_VALUE_MAX] + "…"
             value = _storable_copy(value)
         key = _storable_copy(str(key)[:EXTRA_KEY_MAX])
-        size += len(json.dumps({key: value}))  # the entry, its separator in place of the braces
+        size += _json_length(key) + _json_length(value) + 4  # the entry as ``{key: value}``
         if size > SUBMITTED_MAX_BYTES:
             break
         kept[key] = value

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import urlsplit
 
 from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.http import http_date
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -35,6 +37,19 @@ def back_url(request) -> str:
     except ValueError:
         return ""
     return referrer if scheme.lower() in ("http", "https") and host else ""
+
+
+# What ``add_never_cache_headers`` writes on a response that has no caching headers yet.
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def never_cache(response) -> None:
+    """The headers of ``add_never_cache_headers``, written directly when none is there yet."""
+    if response.has_header("Expires") or response.has_header("Cache-Control"):
+        add_never_cache_headers(response)
+        return
+    response.headers["Expires"] = http_date(time.time())
+    response.headers["Cache-Control"] = NEVER_CACHE
 
 
 @outgoing_schema
@@ -102,7 +117,8 @@ class OutgoingView(APIView):
     def get_renderer_context(self):
         context = super().get_renderer_context()
         context["callback"] = getattr(self, "jsonp_callback", "")
-        context["html_context"] = {"back_url": back_url(self.request)}
+        if isinstance(getattr(self.request, "accepted_renderer", None), HTMLRenderer):
+            context["html_context"] = {"back_url": back_url(self.request)}
         return context
 
     def handle_exception(self, exc):
@@ -121,7 +137,7 @@ class OutgoingView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         patch_vary_headers(response, ["Accept"])
-        add_never_cache_headers(response)
+        never_cache(response)
         if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "jsonp":
             response["X-Content-Type-Options"] = "nosniff"
         return response
