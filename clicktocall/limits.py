@@ -115,8 +115,18 @@ def cache_get(name: str, default: object = None) -> object:
     client = redis_client(store)
     if client is None:
         return store.get(name, default)
-    value = client.get(store.make_and_validate_key(name))
+    value = client.get(store.make_key(name))
     return default if value is None else store._cache._serializer.loads(value)
+
+
+def cache_get_raw(name: str) -> object:
+    """The value of ``name`` as the cache holds it: its stored bytes on Redis (one round trip, nothing
+    decoded), else ``cache().get(name)``. For a value compared, never read, such as a version."""
+    store = cache()
+    client = redis_client(store)
+    if client is None:
+        return store.get(name)
+    return client.get(store.make_key(name))
 
 
 def key(kind: str, *parts: object) -> str:
@@ -407,7 +417,7 @@ class CacheStore(LimitStore):
         store = self._redis()
         if store is None or not steps:
             return super().take(steps)
-        keys = [store.make_and_validate_key(step.name) for step in steps]
+        keys = [store.make_key(step.name) for step in steps]  # the names are ASCII, hashed: valid
         args: list[object] = []
         for step in steps:
             if isinstance(step, Turn):
@@ -426,7 +436,7 @@ class CacheStore(LimitStore):
         store = self._redis()
         if store is None or not steps:
             return super().undo(steps)
-        keys = [store.make_and_validate_key(step.name) for step in steps]
+        keys = [store.make_key(step.name) for step in steps]  # the names are ASCII, hashed: valid
         pipe = redis_client(store).pipeline(transaction=False)
         for step, name in zip(steps, keys, strict=True):
             if isinstance(step, Hold):

@@ -54,11 +54,10 @@ _kept: Kept | None = None
 
 def _version() -> str:
     """The current version of the lines, agreed on by every process sharing the cache."""
-    version = limits.cache_get(VERSION_KEY)
+    version = limits.cache_get_raw(VERSION_KEY)  # compared, never decoded
     if version is None:  # first use, or the cache lost it: every process reads the lines again
-        store = limits.cache()
-        store.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = store.get(VERSION_KEY)
+        limits.cache().add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = limits.cache_get_raw(VERSION_KEY)
     return str(version)
 
 

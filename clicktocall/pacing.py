@@ -117,7 +117,7 @@ def _redis_client(name: str):
     store = limits.cache()
     if not type(store).__name__ == "RedisCache":
         return None
-    key_ = store.make_and_validate_key(key(name))
+    key_ = store.make_key(key(name))
     return limits.redis_client(store), key_
 
 

@@ -83,11 +83,19 @@ def read_back(instance: Model, insert: Insert, row: tuple, using: str) -> None:
 
 def convert(model: type[Model], fields: list[Field], row: tuple, using: str) -> tuple:
     """A row read back from the database, in Python values (the backend's converters)."""
-    compiler = InsertQuery(model).get_compiler(using=using)
-    converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
+    key = (id(connections[using]), model, tuple(fields))  # the compiler kept holds that connection
+    found = _converters.get(key)
+    if found is None:
+        compiler = InsertQuery(model).get_compiler(using=using)
+        columns = [field.get_col(model._meta.db_table) for field in fields]
+        found = _converters[key] = (compiler, compiler.get_converters(columns))
+    compiler, converters = found
     if not converters:
         return row
     return next(iter(compiler.apply_converters([row], converters)))
+
+
+_converters: dict[tuple, tuple] = {}
 
 
 def plain(model: type[Model]) -> bool:

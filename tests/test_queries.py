@@ -120,7 +120,9 @@ def test_a_queued_attempt_and_its_task_are_written_in_one_transaction(queued, cl
 
 @pytest.mark.parametrize("placement", ["direct", "queued"])
 @pytest.mark.parametrize("endpoint", [False, True], ids=["no endpoint", "an endpoint"])
-def test_an_accepted_request_makes_two_round_trips_to_redis(limits, settings, client, line, outbox, placement, endpoint):
+def test_an_accepted_request_makes_two_round_trips_to_redis(
+    limits, settings, client, line, outbox, placement, endpoint
+):
     """The limits at their defaults, calls paced, events published: the version of the kept
     lines, then one script for every limit and the request's turn (in the queue's pace, or
     the provider's when it places the call itself). The webhook subscriptions are kept with

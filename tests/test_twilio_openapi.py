@@ -157,7 +157,7 @@ def test_console_backend_logs_what_the_call_would_say_and_whom_it_dials(client, 
         assert client.get("/outgoing", params).status_code == 200
     text = caplog.text
     assert "would call +16175232338 from +18559299898" in text
-    assert "would connect +16175232338 to Office A +12025550100 ext. 12" in text
+    assert "would connect it to Office A +12025550100 ext. 12" in text
     assert 'Says: "Hello Ann in 02113."' in text
     assert "Dials +12025550100, then sends the digits 12" in text
 

@@ -27,21 +27,19 @@ class ConsoleBackend(BaseTelephonyBackend):
 
     def place_call(self, call: CallRequest) -> ProviderCall:
         sid = "CA" + secrets.token_hex(16)
+        targets = call.extra.get("targets") or []
         logger.info(
-            "console telephony: would call %s from %s (call %s, voice URL %s%s)",
+            "console telephony: would call %s from %s (call %s, voice URL %s%s)%s",
             call.to,
             call.from_,
             sid,
             call.voice_url or "-",
             f", machine detection {call.machine_detection}" if call.machine_detection else "",
+            "; would connect it to "
+            + "; ".join(f"{name} {number}" + (f" ext. {ext}" if ext else "") for name, number, ext in targets)
+            if targets
+            else "",
         )
-        targets = call.extra.get("targets") or []
-        if targets:
-            logger.info(
-                "console telephony: would connect %s to %s",
-                call.to,
-                "; ".join(f"{name} {number}" + (f" ext. {ext}" if ext else "") for name, number, ext in targets),
-            )
         if call.extra.get("transcript"):
             # It speaks the visitor's name and variables, which the logs keep out at INFO and above.
             logger.debug("console telephony: the call would go like this:\n%s", call.extra["transcript"])
