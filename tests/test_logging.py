@@ -140,3 +140,12 @@ def test_the_console_transcript_of_a_call_keeps_the_visitor_out_of_the_log(setti
     output = log_output.getvalue()
     assert "console telephony: would call +1617***2338" in output
     assert "Ada Lovelace" not in output and "02113" not in output
+
+
+@pytest.mark.django_db
+def test_a_refused_request_is_one_line_of_the_request_log(client, line, log_output):
+    """Not also Django's "Bad Request" warning: a refusal is an answer of the contract."""
+    response = client.get("/outgoing", {"phone": "not a number", "campaign_line": line.phone_number})
+    assert response.status_code == 400
+    written = log_output.getvalue().splitlines()
+    assert len(written) == 1 and "clicktocall.attempts request" in written[0] and "outcome=invalid" in written[0]

@@ -140,4 +140,7 @@ class OutgoingView(APIView):
         never_cache(response)
         if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "jsonp":
             response["X-Content-Type-Options"] = "nosniff"
+        # A refusal is an answer of the contract, with its own line in the request log
+        # (``clicktocall.attempts``): not also a "Bad Request" warning of ``django.request``.
+        response._has_been_logged = True
         return response
