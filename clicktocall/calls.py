@@ -17,7 +17,7 @@ from django.db import DatabaseError, connections, router
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
-from . import blocklist, callflow, guards, lifecycle, lines, pacing, rows, signals, targets
+from . import blocklist, callflow, guards, lifecycle, limits, lines, pacing, rows, signals, targets
 from .conf import conf
 from .events.delivery import batched
 from .exceptions import ClickToCallError, TelephonyError
@@ -76,9 +76,9 @@ class Result:
     retry_after: int | None = None
 
 
-def find_line(e164: str) -> CampaignLine | None:
-    """The line named ``e164``, from the lines this process keeps (no query)."""
-    return lines.find(e164)
+def find_line(e164: str, *, checked_later: bool = False) -> CampaignLine | None:
+    """The line named ``e164``, from the lines this process keeps (no query; see ``lines.find``)."""
+    return lines.find(e164, checked_later=checked_later)
 
 
 def webhook_url(name: str, attempt: CallAttempt) -> str:
@@ -125,7 +125,7 @@ def _refuse(
     attempt = None
     if line is not None:
         attempt = _new_attempt(line, params, meta, code, detail[:REFUSAL_DETAIL_MAX])
-        if not guards.keeps_details(meta.client_ip):
+        if not guards.keeps_details(meta.client_ip, line):
             _minimize(attempt)
         _record(attempt)
     logger.debug("refused %s: %s", code, detail)
@@ -147,8 +147,24 @@ def _minimize(attempt: CallAttempt) -> None:
 
 @batched
 def request_call(params: OutgoingParams, meta: RequestMeta) -> Result:
-    """Handle one validated ``/outgoing`` request end to end."""
-    line = find_line(params.campaign_line)
+    """Handle one validated ``/outgoing`` request end to end.
+
+    With the limits in Redis, the request finds its line among the kept ones without
+    reading their version: its first script (the limits, or the count of refused requests)
+    checks it, and takes nothing when the lines changed; the request then starts again
+    with the current lines. Nothing is written before that script.
+    """
+    checked_later = limits.checks_versions()
+    try:
+        return _request_call(params, meta, checked_later)
+    except limits.StaleVersion:
+        if not checked_later:
+            raise
+        return _request_call(params, meta, False)
+
+
+def _request_call(params: OutgoingParams, meta: RequestMeta, checked_later: bool) -> Result:
+    line = find_line(params.campaign_line, checked_later=checked_later)
 
     problems = dict(params.problems)
     if line is not None:  # e.g. a malformed ZIP code on a line that finds targets by location

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from . import blocklist, clients, limits
+from . import blocklist, clients, limits, lines
 from . import phone as phones
 from .conf import conf
 
@@ -115,16 +115,22 @@ def give_back(line: CampaignLine, phone: str, client_ip: str | None, at: datetim
         logger.exception("could not give back the limits taken for line %s", line.pk)
 
 
-def keeps_details(client_ip: str | None) -> bool:
+def keeps_details(client_ip: str | None, line: CampaignLine | None = None) -> bool:
     """Whether a refused request from ``client_ip`` may store its details: the first
     ``CLICKTOCALL_REFUSED_RECORDS_PER_HOUR`` of an address in an hour may, later ones store
-    a minimal record. With the cache down, records are minimal."""
+    a minimal record. With the cache down, records are minimal. The count checks the
+    version of the ``line`` found unchecked (``lines.find``), or raises ``limits.StaleVersion``."""
     per_hour = conf.REFUSED_RECORDS_PER_HOUR
+    version = getattr(line, "kept_version", None)
     if per_hour <= 0:
+        if version is not None:
+            lines.check(line)
         return False
     try:
         counts = limits.rate_steps("refused", client_key(client_ip), [limits.Rate(per_hour, 3600)], time.time())
-        return limits.take(counts).refused is None  # one round trip on Redis
+        return limits.take(counts, version).refused is None  # one round trip on Redis
+    except limits.StaleVersion:
+        raise
     except Exception as exc:
         logger.warning("could not count the refused requests of an address: %s", exc.__class__.__name__)
         return False
@@ -181,12 +187,15 @@ def admit(line: CampaignLine, params: Any, meta: Any, at: datetime, turn: limits
     try:
         entry = blocklist.network_entry(ip, getattr(line, "blocked_networks", None))  # kept with the line
         if entry is not None:
+            lines.check(line)  # the entry is current before its hit is counted
             blocklist.record_hit(entry)
             return Refusal(Outcome.ERROR, CallAttempt.Outcome.BLOCKED, f"blocklist: the address {ip} is blocked")
         steps, details = _steps(line, params.phone, ip, at)
         if turn is not None:
             steps.append(turn)
-        taken = limits.take(steps)
+        taken = limits.take(steps, getattr(line, "kept_version", None))
+    except limits.StaleVersion:
+        raise
     except Exception as exc:
         logger.exception("line %s: the limits could not be applied", line.pk)
         return Refusal(Outcome.ERROR, CallAttempt.Outcome.ERROR, f"limits unavailable: {exc.__class__.__name__}")

@@ -196,6 +196,19 @@ class Turn:
 Step = Count | Hold | Turn
 
 
+class StaleVersion(Exception):  # noqa: N818 - a state, not a failure
+    """The version a request was checked against has changed: nothing was taken; start again."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """A value the request's limits are taken against: the script takes nothing unless the
+    cache's ``key`` still holds ``value`` (as stored), and ``take`` raises ``StaleVersion``."""
+
+    key: str
+    value: object
+
+
 @dataclass(frozen=True)
 class Taken:
     """What ``take`` did: refused at the step ``refused`` (its index) with ``retry_after``
@@ -207,16 +220,23 @@ class Taken:
     wait: float = 0.0
 
 
-# KEYS: the steps' keys. ARGV: per step five values: kind ("c", "h" or "t"), limit (a
-# turn's interval), timeout (a turn's longest wait), retry_after, only_within ("1"/"0");
-# then the time (seconds). Returns {n, retry_after}: the 1-based step that refused, or
-# {0, wait} when every step was taken, wait (text) the seconds until the turn taken.
-# Refused, the cooldowns taken are released; refused at a turn, the counts too.
+# KEYS: the steps' keys, then a version's key. ARGV: per step five values: kind ("c", "h"
+# or "t"), limit (a turn's interval), timeout (a turn's longest wait), retry_after,
+# only_within ("1"/"0"); then the time (seconds) and the version expected ("": none).
+# Returns {n, retry_after}: the 1-based step that refused; {0, wait} when every step was
+# taken, wait (text) the seconds until the turn taken; {-1, 0}, with nothing taken, when
+# the version is not the one expected. Refused, the cooldowns taken are released;
+# refused at a turn, the counts too.
 TAKE = """
-local now = tonumber(ARGV[#ARGV])
+local expected = ARGV[#ARGV]
+if expected ~= "" and redis.call("GET", KEYS[#KEYS]) ~= expected then
+  return {-1, 0}
+end
+local now = tonumber(ARGV[#ARGV - 1])
 local held, counted = {}, {}
 local waited = 0
-for i, key in ipairs(KEYS) do
+for i = 1, #KEYS - 1 do
+  local key = KEYS[i]
   local b = (i - 1) * 5
   local kind, limit, timeout = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
   local refused = nil
@@ -334,9 +354,10 @@ class LimitStore:
             return left
         return None
 
-    def take(self, steps: list[Step]) -> Taken:
+    def take(self, steps: list[Step], version: Version | None = None) -> Taken:
         """Take a request's steps in order; the result says which step refused, if any, or
-        how long until the turn taken.
+        how long until the turn taken. A store that cannot check ``version`` with the steps
+        (``checks_versions`` False) ignores it: the caller checked it before.
 
         A refused request keeps what the rates before the refusing step counted, holds no
         cooldown, and counts nothing after it (nor against a daily cap); refused at a turn,
@@ -413,11 +434,12 @@ class CacheStore(LimitStore):
         store = cache()
         return store if type(store).__name__ == "RedisCache" else None
 
-    def take(self, steps: list[Step]) -> Taken:
+    def take(self, steps: list[Step], version: Version | None = None) -> Taken:
         store = self._redis()
         if store is None or not steps:
             return super().take(steps)
         keys = [store.make_key(step.name) for step in steps]  # the names are ASCII, hashed: valid
+        keys.append(store.make_key(version.key) if version is not None else keys[0])
         args: list[object] = []
         for step in steps:
             if isinstance(step, Turn):
@@ -427,7 +449,10 @@ class CacheStore(LimitStore):
             else:
                 args += ["c", step.limit, step.timeout, step.retry_after, "1" if step.only_within else "0"]
         client = redis_client(store)
-        refused, value = run_script(client, TAKE, keys, [*args, repr(time.time())])
+        expected = version.value if version is not None and version.value is not None else ""
+        refused, value = run_script(client, TAKE, keys, [*args, repr(time.time()), expected])
+        if refused == -1:
+            raise StaleVersion(version.key)
         if refused:
             return Taken(int(refused) - 1, int(value))
         return Taken(wait=max(0.0, float(value)))
@@ -583,8 +608,14 @@ def give_back(names: list[str]) -> None:
     store().give_back(names)
 
 
-def take(steps: list[Step]) -> Taken:
-    return store().take(steps)
+def take(steps: list[Step], version: Version | None = None) -> Taken:
+    return store().take(steps, version)
+
+
+def checks_versions() -> bool:
+    """Whether ``take`` checks a ``Version`` in the same round trip (limits in Redis), so that
+    a caller need not read it before."""
+    return store_name() == "cache" and redis_client() is not None
 
 
 def undo(steps: list[Step]) -> None:

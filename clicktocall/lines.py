@@ -41,7 +41,7 @@ logger = logging.getLogger("clicktocall.lines")
 
 @dataclass(frozen=True)
 class Kept:
-    version: str
+    version: object  # as the cache stores it
     read_at: float  # time.monotonic()
     lines: dict[str, CampaignLine]
     networks: list[tuple[int, str, float | None]]
@@ -52,16 +52,16 @@ _lock = threading.Lock()
 _kept: Kept | None = None
 
 
-def _version() -> str:
+def _version() -> object:
     """The current version of the lines, agreed on by every process sharing the cache."""
     version = limits.cache_get_raw(VERSION_KEY)  # compared, never decoded
     if version is None:  # first use, or the cache lost it: every process reads the lines again
         limits.cache().add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = limits.cache_get_raw(VERSION_KEY)
-    return str(version)
+    return version
 
 
-def _read(version: str) -> Kept:
+def _read(version: object) -> Kept:
     from .blocklist import read_networks
     from .events.delivery import read_subscriptions
 
@@ -97,23 +97,41 @@ def _too_old(current: Kept) -> bool:
     return time.monotonic() - current.read_at > conf.BLOCKLIST_CACHE_SECONDS
 
 
-def find(e164: str) -> CampaignLine | None:
+def find(e164: str, *, checked_later: bool = False) -> CampaignLine | None:
     """The line whose number is ``e164`` (a copy of its own for the caller), or None.
 
     The copy carries the blocked networks and the webhook subscriptions kept with it
     (``blocked_networks``, ``webhook_subscriptions``), so the request checks its address
     and publishes its events without reading the version again.
+
+    With ``checked_later`` (the limits check a version in their own round trip:
+    ``limits.checks_versions()``), a line this process keeps is found without reading the
+    version: the copy's ``kept_version`` (a ``limits.Version``) goes with the request's limits,
+    which raise ``limits.StaleVersion``, having taken nothing, when the lines changed; the
+    request then starts again (``find`` without ``checked_later``). A number this process
+    does not know is always checked against the current version.
     """
     if not e164:
         return None
-    current = kept()
+    current = _kept
+    unchecked = checked_later and current is not None and not _too_old(current) and e164 in current.lines
+    if not unchecked:
+        current = kept()
     line = current.lines.get(e164)
     if line is None:
         return None
     line = copy.copy(line)
     line.blocked_networks = current.networks
     line.webhook_subscriptions = current.subscriptions
+    line.kept_version = limits.Version(VERSION_KEY, current.version) if unchecked else None
     return line
+
+
+def check(line: CampaignLine) -> None:
+    """Raise ``limits.StaleVersion`` when the lines changed since ``line`` was found unchecked."""
+    version = getattr(line, "kept_version", None)
+    if version is not None and _version() != version.value:
+        raise limits.StaleVersion(VERSION_KEY)
 
 
 def _new_version() -> None:

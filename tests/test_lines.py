@@ -59,6 +59,27 @@ def test_targets_are_kept_in_calling_order(line):
     assert names == ["First", "Second"] and len(queries) == 0
 
 
+def another_process_pauses(line, status) -> None:
+    """What an edit in another process leaves here: the row changed and a new version in the
+    shared cache, while this process still keeps the line as it was."""
+    CampaignLine.objects.filter(pk=line.pk).update(status=status)
+    lines._new_version()
+
+
+def test_a_request_sees_an_edit_made_elsewhere_and_takes_nothing_for_the_stale_line(limits, client, line, outbox):
+    """With the limits in Redis the kept line is checked by the limits' own script, which
+    takes nothing when the lines changed: the request starts again with the current ones."""
+    request = {"phone": "617-523-2338", "campaign_line": "8559299898"}
+    assert lines.find(LINE).is_active
+    another_process_pauses(line, CampaignLine.Status.PAUSED)
+    answer = client.post("/outgoing", request, HTTP_ACCEPT="application/json").json()
+    assert answer["message"] == UNCONFIGURED
+    another_process_pauses(line, CampaignLine.Status.LIVE)
+    answer = client.post("/outgoing", request, HTTP_ACCEPT="application/json").json()
+    assert answer["message"] == PLACED and len(outbox) == 1  # no cooldown was taken for the paused line
+    assert list(line.attempts.order_by("pk").values_list("outcome", flat=True)) == ["inactive", "placed"]
+
+
 def _ask(port: int, phone: str) -> str:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     body = urlencode({"phone": phone, "campaign_line": "8559299898"})

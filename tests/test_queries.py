@@ -120,13 +120,11 @@ def test_a_queued_attempt_and_its_task_are_written_in_one_transaction(queued, cl
 
 @pytest.mark.parametrize("placement", ["direct", "queued"])
 @pytest.mark.parametrize("endpoint", [False, True], ids=["no endpoint", "an endpoint"])
-def test_an_accepted_request_makes_two_round_trips_to_redis(
-    limits, settings, client, line, outbox, placement, endpoint
-):
-    """The limits at their defaults, calls paced, events published: the version of the kept
-    lines, then one script for every limit and the request's turn (in the queue's pace, or
-    the provider's when it places the call itself). The webhook subscriptions are kept with
-    the lines: publishing costs no round trip."""
+def test_an_accepted_request_makes_one_round_trip_to_redis(limits, settings, client, line, outbox, placement, endpoint):
+    """The limits at their defaults, calls paced, events published: one script takes every
+    limit and the request's turn (in the queue's pace, or the provider's when it places the
+    call itself), having checked the version of the kept lines. The webhook subscriptions
+    are kept with the lines: publishing costs no round trip."""
     from django.core.cache import caches
 
     from benchmarks.load import redis_round_trips
@@ -142,8 +140,23 @@ def test_an_accepted_request_makes_two_round_trips_to_redis(
     with redis_round_trips() as trips:
         response = client.post("/outgoing/", REQUEST, REMOTE_ADDR="198.18.0.1")
     assert response.status_code == 200 and response.json()["error"] is False
-    assert trips[0] == 2
+    assert trips[0] == 1
     assert CallAttempt.objects.get().outcome == ("queued" if placement == "queued" else "placed")
+
+
+def test_refused_input_makes_one_round_trip_to_redis(limits, client, line, outbox):
+    """The count of the address's refused requests, which checks the version of the kept lines."""
+    from django.core.cache import caches
+
+    from benchmarks.load import redis_round_trips
+
+    if type(caches["default"]).__name__ != "RedisCache":
+        pytest.skip("counts round trips to Redis")
+    lines.find(LINE)
+    with redis_round_trips() as trips:
+        response = client.post("/outgoing/", {**REQUEST, "phone": "not a number"}, REMOTE_ADDR="198.18.0.1")
+    assert response.status_code == 400 and trips[0] == 1
+    assert CallAttempt.objects.get().outcome == "invalid"
 
 
 @pytest.mark.parametrize("placement", ["direct", "queued"])
