@@ -132,6 +132,8 @@ def keeps_details(client_ip: str | None, line: CampaignLine | None = None) -> bo
     except limits.StaleVersion:
         raise
     except Exception as exc:
+        if version is not None:  # the line was not checked: start again with lines that are
+            raise limits.StaleVersion(version.key) from exc
         logger.warning("could not count the refused requests of an address: %s", exc.__class__.__name__)
         return False
 
@@ -197,6 +199,9 @@ def admit(line: CampaignLine, params: Any, meta: Any, at: datetime, turn: limits
     except limits.StaleVersion:
         raise
     except Exception as exc:
+        version = getattr(line, "kept_version", None)
+        if version is not None:  # the line was not checked: start again with lines that are
+            raise limits.StaleVersion(version.key) from exc
         logger.exception("line %s: the limits could not be applied", line.pk)
         return Refusal(Outcome.ERROR, CallAttempt.Outcome.ERROR, f"limits unavailable: {exc.__class__.__name__}")
     if taken.refused is None:

@@ -20,6 +20,7 @@ Keys are hashed: neither store keeps a phone number or an address in clear.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -57,9 +58,14 @@ def parse_rates(text: str) -> list[Rate]:
 
     Raises ``ValueError`` on anything else.
     """
-    text = (text or "").strip()
+    return list(_parsed_rates(text or ""))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_rates(text: str) -> tuple[Rate, ...]:
+    text = text.strip()
     if text.lower() in OFF:
-        return []
+        return ()
     rates = []
     for part in text.split(","):
         match = RATE_RE.match(part)
@@ -69,7 +75,7 @@ def parse_rates(text: str) -> list[Rate]:
         if count <= 0 or multiple <= 0:
             raise ValueError(f"not a rate: {part.strip()!r} (the numbers must be positive)")
         rates.append(Rate(count, multiple * UNITS[unit]))
-    return rates
+    return tuple(rates)
 
 
 def cache() -> BaseCache:
@@ -436,10 +442,10 @@ class CacheStore(LimitStore):
 
     def take(self, steps: list[Step], version: Version | None = None) -> Taken:
         store = self._redis()
-        if store is None or not steps:
+        if store is None or not (steps or version):
             return super().take(steps)
         keys = [store.make_key(step.name) for step in steps]  # the names are ASCII, hashed: valid
-        keys.append(store.make_key(version.key) if version is not None else keys[0])
+        keys.append(store.make_key(version.key if version is not None else steps[0].name))
         args: list[object] = []
         for step in steps:
             if isinstance(step, Turn):

@@ -23,12 +23,13 @@ which only ``save()`` would send; the caller then uses a transaction.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import connections
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_save, pre_save
-from django.tasks.signals import task_enqueued
+from django.tasks.signals import log_task_enqueued, task_enqueued
 
 from . import rows
 from .models import CallAttempt
@@ -85,8 +86,21 @@ def write(attempt: CallAttempt, task: Any, using: str) -> bool:
         cursor.execute(sql, (*row.params, *job_row.params, CallAttempt.Outcome.QUEUED.value))
         returned = cursor.fetchone()
     rows.read_back(attempt, row, returned, using)
-    if attempt.outcome == CallAttempt.Outcome.QUEUED:
+    if attempt.outcome == CallAttempt.Outcome.QUEUED and _heard(type(backend)):
         job.args_kwargs = {"args": [attempt.pk], "kwargs": {}}
         job._state.adding, job._state.db = False, using
         task_enqueued.send(type(backend), task_result=job.task_result)
     return True
+
+
+def _heard(sender: type) -> bool:
+    """Whether anything hears ``task_enqueued``: a receiver besides Django's own DEBUG line
+    about it, or that line's logger (building the task's result for nobody costs)."""
+    if logging.getLogger("django.tasks").isEnabledFor(logging.DEBUG):
+        return True
+    try:
+        receivers = task_enqueued._live_receivers(sender)
+        receivers = receivers[0] + receivers[1] if isinstance(receivers, tuple) else receivers
+        return any(receiver is not log_task_enqueued for receiver in receivers)
+    except Exception:  # another Django: send it
+        return True

@@ -116,3 +116,20 @@ def test_when_the_task_cannot_be_stored_the_attempt_is_recorded_as_failed(queued
     attempt = CallAttempt.objects.get()
     assert attempt.outcome == "error" and "the task table is full" in attempt.error_detail
     assert not DBTaskResult.objects.exists() and outbox == []
+
+
+def test_a_receiver_of_task_enqueued_hears_the_task(queued, line):
+    from django.tasks.signals import task_enqueued
+
+    heard = []
+
+    def receiver(sender, task_result, **kwargs):
+        heard.append((task_result.task.module_path, task_result.args, task_result.status))
+
+    task_enqueued.connect(receiver)
+    try:
+        attempt = new_attempt(line)
+        assert together.write(attempt, place_attempt, "default")
+    finally:
+        task_enqueued.disconnect(receiver)
+    assert heard == [("clicktocall.placement.place_attempt", [attempt.pk], "READY")]
