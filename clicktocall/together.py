@@ -30,6 +30,7 @@ from django.db import connections
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_save, pre_save
 from django.tasks.signals import log_task_enqueued, task_enqueued
+from django.utils import timezone
 
 from . import rows
 from .models import CallAttempt
@@ -59,21 +60,7 @@ def write(attempt: CallAttempt, task: Any, using: str) -> bool:
     outcome = column(CallAttempt._meta.get_field("outcome").column)
 
     row = rows.parts(attempt, using)
-    job = DBTaskResult(
-        id=backend._get_id(),
-        args_kwargs=RawSQL(
-            f"jsonb_build_object('args', jsonb_build_array(attempt.{column(CallAttempt._meta.pk.column)}), "
-            "'kwargs', '{}'::jsonb)",
-            (),
-        ),
-        priority=task.priority,
-        task_path=task.module_path,
-        queue_name=task.queue_name,
-        run_after=task.run_after,
-        backend_name=backend.alias,
-    )
-    pre_save.send(sender=DBTaskResult, instance=job, raw=False, using=using, update_fields=None)
-    job_row = rows.parts(job, using)
+    job, job_row = _job(task, backend, using)
     if row is None or job_row is None:
         return False
     sql = (
@@ -87,10 +74,87 @@ def write(attempt: CallAttempt, task: Any, using: str) -> bool:
         returned = cursor.fetchone()
     rows.read_back(attempt, row, returned, using)
     if attempt.outcome == CallAttempt.Outcome.QUEUED and _heard(type(backend)):
-        job.args_kwargs = {"args": [attempt.pk], "kwargs": {}}
-        job._state.adding, job._state.db = False, using
-        task_enqueued.send(type(backend), task_result=job.task_result)
+        heard = DBTaskResult(**{f.attname: getattr(job, f.attname) for f in DBTaskResult._meta.concrete_fields})
+        id_slot, time_slot = _slots(job_row, connection)
+        heard.id = DBTaskResult._meta.pk.to_python(job_row.params[id_slot])
+        heard.enqueued_at = job_row.params[time_slot]
+        heard.args_kwargs = {"args": [attempt.pk], "kwargs": {}}
+        heard._state.adding, heard._state.db = False, using
+        task_enqueued.send(type(backend), task_result=heard.task_result)
     return True
+
+
+def _job(task: Any, backend: Any, using: str) -> tuple[Any, rows.Insert | None]:
+    """The task's row as ``DatabaseBackend.enqueue`` builds it, with a new id and time.
+
+    Its other values are the same for every call of one task: they are built once (the
+    row's pre_save receivers run then) and kept, unless a receiver of the row's ``pre_save``
+    other than the backend's own is connected, which then runs for each row.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    connection = connections[using]
+    key = (id(connection), backend.alias, task.module_path, task.priority, task.queue_name, task.run_after)
+    kept = _jobs.get(key) if _only_own_receivers() else None
+    if kept is None:
+        column = connection.ops.quote_name(CallAttempt._meta.pk.column)
+        job = DBTaskResult(
+            id=backend._get_id(),
+            args_kwargs=RawSQL(
+                f"jsonb_build_object('args', jsonb_build_array(attempt.{column}), 'kwargs', '{{}}'::jsonb)", ()
+            ),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=task.run_after,
+            backend_name=backend.alias,
+        )
+        pre_save.send(sender=DBTaskResult, instance=job, raw=False, using=using, update_fields=None)
+        job_row = rows.parts(job, using)
+        slots = _slots(job_row, connection)
+        if slots is None:
+            return job, job_row
+        kept = _jobs[key] = (job, job_row, slots, connection)
+        return job, job_row
+    job, job_row, (id_slot, time_slot), _ = kept
+    fields = DBTaskResult._meta
+    params = list(job_row.params)
+    params[id_slot] = fields.pk.get_db_prep_save(backend._get_id(), connection)
+    params[time_slot] = fields.get_field("enqueued_at").get_db_prep_save(timezone.now(), connection)
+    return job, rows.Insert(job_row.table, job_row.columns, job_row.values, params, job_row.returning)
+
+
+def _slots(job_row: rows.Insert | None, connection: Any) -> tuple[int, int] | None:
+    """Where the row's id and enqueue time stand among its parameters (None: not as plain values)."""
+    if job_row is None:
+        return None
+    slots, position = {}, 0
+    for column, value in zip(job_row.columns, job_row.values, strict=True):
+        if value == "%s":
+            slots[column] = position
+            position += 1
+        else:
+            position += value.count("%s")
+    id_column, time_column = connection.ops.quote_name("id"), connection.ops.quote_name("enqueued_at")
+    if id_column not in slots or time_column not in slots:
+        return None
+    return slots[id_column], slots[time_column]
+
+
+_jobs: dict[tuple, tuple] = {}
+
+
+def _only_own_receivers() -> bool:
+    """Whether the backend's own receiver (which sets ``run_after``) is all that hears the task row's ``pre_save``."""
+    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.signal_handlers import set_run_after
+
+    try:
+        receivers = pre_save._live_receivers(DBTaskResult)
+        receivers = receivers[0] + receivers[1] if isinstance(receivers, tuple) else receivers
+        return all(receiver is set_run_after for receiver in receivers)
+    except Exception:  # another Django: build each row
+        return False
 
 
 def _heard(sender: type) -> bool:

@@ -133,3 +133,11 @@ def test_a_receiver_of_task_enqueued_hears_the_task(queued, line):
     finally:
         task_enqueued.disconnect(receiver)
     assert heard == [("clicktocall.placement.place_attempt", [attempt.pk], "READY")]
+
+
+def test_each_task_row_has_its_own_id_and_time(queued, line):
+    first, second = new_attempt(line), new_attempt(line, "+16175232339")
+    assert together.write(first, place_attempt, "default") and together.write(second, place_attempt, "default")
+    jobs = [DBTaskResult.objects.get(args_kwargs__args=[attempt.pk]) for attempt in (first, second)]
+    assert jobs[0].id != jobs[1].id and jobs[0].enqueued_at < jobs[1].enqueued_at
+    assert jobs[0].run_after == jobs[1].run_after == get_date_max()
