@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import DatabaseError, connections, router
+from django.db import DatabaseError
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
@@ -348,37 +348,14 @@ def record_placed(
     }
     if transcript:
         fields["transcript"] = attempt.transcript = transcript
-    first = _update(attempt.pk, {**fields, "status": status}, status=CallAttempt.Status.NONE)
+    first = rows.update(CallAttempt, attempt.pk, {**fields, "status": status}, status=CallAttempt.Status.NONE)
     if not first:
-        _update(attempt.pk, fields)
+        rows.update(CallAttempt, attempt.pk, fields)
     attempt.outcome, attempt.provider_call_id, attempt.updated_at = fields["outcome"], sid, now
     attempt.placed_at, attempt.provider_queue_time = now, queue_time
     if first:
         attempt.status = status
         signals.call_status_changed.send(sender=CallAttempt, attempt=attempt, old_status="", new_status=status)
-
-
-def _update(pk: int, values: dict[str, object], **where: object) -> int:
-    """``CallAttempt.objects.filter(pk=pk, **where).update(**values)`` in one statement whose SQL
-    is made once per set of fields; returns the rows changed."""
-    connection = connections[router.db_for_write(CallAttempt)]
-    key = (connection.alias, tuple(values), tuple(where))
-    sql = _updates.get(key)
-    meta = CallAttempt._meta
-    if sql is None:
-        column = connection.ops.quote_name
-        sets = ", ".join(f"{column(meta.get_field(name).column)} = %s" for name in values)
-        conditions = " AND ".join(f"{column(meta.get_field(name).column)} = %s" for name in (meta.pk.name, *where))
-        sql = _updates[key] = f"UPDATE {column(meta.db_table)} SET {sets} WHERE {conditions}"
-    params = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]
-    conditions = ((meta.pk.name, pk), *where.items())
-    params += [meta.get_field(name).get_db_prep_value(value, connection) for name, value in conditions]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
-_updates: dict[tuple, str] = {}
 
 
 def _save_unknown(attempt: CallAttempt, detail: str) -> None:

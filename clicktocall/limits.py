@@ -115,16 +115,6 @@ def run_script(client, script: str, keys: list[str], args: list[object]) -> obje
 _digests: dict[str, str] = {}
 
 
-def cache_get(name: str, default: object = None) -> object:
-    """``cache().get(name, default)``, in one round trip on the kept Redis client when the cache is Redis."""
-    store = cache()
-    client = redis_client(store)
-    if client is None:
-        return store.get(name, default)
-    value = client.get(store.make_key(name))
-    return default if value is None else store._cache._serializer.loads(value)
-
-
 def cache_get_raw(name: str) -> object:
     """The value of ``name`` as the cache holds it: its stored bytes on Redis (one round trip, nothing
     decoded), else ``cache().get(name)``. For a value compared, never read, such as a version."""

@@ -62,3 +62,14 @@ def test_it_declines_when_a_receiver_listens_to_the_models_saves(line):
     finally:
         post_save.disconnect(receiver, sender=CallAttempt)
     assert not CallAttempt.objects.exists() and seen == []
+
+
+def test_an_update_changes_the_row_only_where_its_conditions_hold(line):
+    attempt = visitor(line)
+    attempt.save()
+    values = {"outcome": CallAttempt.Outcome.PLACED, "provider_call_id": "CA1", "status": "queued"}
+    assert rows.update(CallAttempt, attempt.pk, values, status="ringing") == 0
+    assert CallAttempt.objects.get(pk=attempt.pk).outcome == "pending"
+    assert rows.update(CallAttempt, attempt.pk, values, status="") == 1
+    stored = CallAttempt.objects.get(pk=attempt.pk)
+    assert (stored.outcome, stored.provider_call_id, stored.status) == ("placed", "CA1", "queued")

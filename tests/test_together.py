@@ -141,3 +141,22 @@ def test_each_task_row_has_its_own_id_and_time(queued, line):
     jobs = [DBTaskResult.objects.get(args_kwargs__args=[attempt.pk]) for attempt in (first, second)]
     assert jobs[0].id != jobs[1].id and jobs[0].enqueued_at < jobs[1].enqueued_at
     assert jobs[0].run_after == jobs[1].run_after == get_date_max()
+
+
+def test_another_pre_save_receiver_of_the_task_row_runs_for_each_row(queued, line):
+    """The task row's fixed values are kept after the first row, unless a receiver besides the
+    backend's own may change them: then each row is built, and the receiver runs, anew."""
+    from django.db.models.signals import pre_save
+
+    assert together.write(new_attempt(line), place_attempt, "default")  # the fixed values are kept
+
+    def note(sender, instance, **kwargs):
+        instance.traceback = "seen by a receiver"
+
+    pre_save.connect(note, sender=DBTaskResult)
+    try:
+        second = new_attempt(line, "+16175232339")
+        assert together.write(second, place_attempt, "default")
+    finally:
+        pre_save.disconnect(note, sender=DBTaskResult)
+    assert DBTaskResult.objects.get(args_kwargs__args=[second.pk]).traceback == "seen by a receiver"
