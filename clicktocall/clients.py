@@ -47,8 +47,12 @@ def client_network(ip: str | None) -> ipaddress.IPv4Network | ipaddress.IPv6Netw
 
 def client_key(ip: str | None) -> str | None:
     """The address limits count ``ip`` under: itself (IPv4), the first address of its network (IPv6)."""
-    network = client_network(ip)
-    return str(network.network_address) if network is not None else None
+    address = _address(ip)
+    if address is None:
+        return None
+    if address.version == 4:  # its own network
+        return str(address)
+    return str(client_network(str(address)).network_address)
 
 
 def client_ip(request: HttpRequest) -> str | None:

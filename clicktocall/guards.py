@@ -151,25 +151,30 @@ def _rates(text: str) -> list[limits.Rate]:
         return []
 
 
-def _steps(line: CampaignLine, phone: str, ip: str | None, at: datetime) -> tuple[list[limits.Step], list[str]]:
-    """What one request takes, in order, and why each step would refuse it."""
+def _steps(line: CampaignLine, phone: str, ip: str | None, at: datetime) -> list[limits.Step]:
+    """What one request takes, in order (``_refused_by`` tells why a step would refuse it)."""
     now = at.timestamp()
-    cooldown, cap = cooldown_seconds(line), daily_cap(line)
-    steps: list[limits.Step] = []
-    details: list[str] = []
-    for step in limits.rate_steps("ip", client_key(ip), _rates(conf.IP_RATE), now):
-        steps.append(step)
-        details.append(f"rate limit: client address ({conf.IP_RATE})")
+    steps: list[limits.Step] = limits.rate_steps("ip", client_key(ip), _rates(conf.IP_RATE), now)
+    cooldown = cooldown_seconds(line)
     if cooldown > 0:
         steps.append(limits.Hold(limits.key("cooldown", line.pk, phone), cooldown))
-        details.append(f"cooldown: the number asked this line within {cooldown} s")
-    for step in limits.rate_steps("phone", phone, _rates(conf.PHONE_RATE), now):
-        steps.append(step)
-        details.append(f"rate limit: the number across lines ({conf.PHONE_RATE})")
+    steps += limits.rate_steps("phone", phone, _rates(conf.PHONE_RATE), now)
+    cap = daily_cap(line)
     if cap > 0:
         steps.append(limits.cap_step("line", line.pk, cap, at))
-        details.append(f"daily cap: the line placed its {cap} calls today")
-    return steps, details
+    return steps
+
+
+def _refused_by(line: CampaignLine, step: limits.Step) -> str:
+    """Why a step of ``_steps`` refused the request, by the kind of limit its key is of."""
+    kind = step.name.split(":")[1]
+    if kind == "ip":
+        return f"rate limit: client address ({conf.IP_RATE})"
+    if kind == "cooldown":
+        return f"cooldown: the number asked this line within {cooldown_seconds(line)} s"
+    if kind == "phone":
+        return f"rate limit: the number across lines ({conf.PHONE_RATE})"
+    return f"daily cap: the line placed its {daily_cap(line)} calls today"
 
 
 def admit(line: CampaignLine, params: Any, meta: Any, at: datetime, turn: limits.Turn | None = None) -> Refusal | float:
@@ -192,7 +197,7 @@ def admit(line: CampaignLine, params: Any, meta: Any, at: datetime, turn: limits
             lines.check(line)  # the entry is current before its hit is counted
             blocklist.record_hit(entry)
             return Refusal(Outcome.ERROR, CallAttempt.Outcome.BLOCKED, f"blocklist: the address {ip} is blocked")
-        steps, details = _steps(line, params.phone, ip, at)
+        steps = _steps(line, params.phone, ip, at)
         if turn is not None:
             steps.append(turn)
         taken = limits.take(steps, getattr(line, "kept_version", None))
@@ -206,7 +211,8 @@ def admit(line: CampaignLine, params: Any, meta: Any, at: datetime, turn: limits
         return Refusal(Outcome.ERROR, CallAttempt.Outcome.ERROR, f"limits unavailable: {exc.__class__.__name__}")
     if taken.refused is None:
         return taken.wait
-    if taken.refused == len(details):  # the turn
+    refused_by = steps[taken.refused]
+    if refused_by is turn:
         detail = f"busy: the calls ahead take over {turn.longest:g} s at {conf.PROVIDER_CPS:g} a second"
         return Refusal(Outcome.ERROR, CallAttempt.Outcome.BUSY, detail, taken.retry_after)
-    return Refusal(Outcome.THROTTLED, CallAttempt.Outcome.THROTTLED, details[taken.refused], taken.retry_after)
+    return Refusal(Outcome.THROTTLED, CallAttempt.Outcome.THROTTLED, _refused_by(line, refused_by), taken.retry_after)

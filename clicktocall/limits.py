@@ -99,17 +99,54 @@ def redis_client(store: BaseCache | None = None):
 
 
 def run_script(client, script: str, keys: list[str], args: list[object]) -> object:
-    """Run the Lua ``script`` by its digest (``EVALSHA``): its text crosses the network once per server."""
+    """Run the Lua ``script`` by its digest (``EVALSHA``): its text crosses the network once per server.
+
+    The command is packed here and sent on a connection of the client's pool, with the
+    client's own parser reading the reply (see ``_command``): redis-py's command layer
+    costs more than the round trip itself for a script with a dozen keys.
+    """
     from redis.exceptions import NoScriptError
 
     digest = _digests.get(script)
     if digest is None:
         digest = _digests[script] = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+    command = _pack(("EVALSHA", digest, len(keys), *keys, *args))
     try:
-        return client.evalsha(digest, len(keys), *keys, *args)
+        return _command(client, command)
     except NoScriptError:  # a new or restarted server: load it, once
         client.script_load(script)
-        return client.evalsha(digest, len(keys), *keys, *args)
+        return _command(client, command)
+
+
+def _pack(args: tuple) -> bytes:
+    """A command in the Redis protocol (RESP): an array of bulk strings (text as UTF-8)."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        parts.append(b"$%d\r\n%b\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+def _command(client, command: bytes) -> object:
+    """Send one packed command on a connection of ``client``'s pool and read its reply.
+
+    As redis-py does for a command: a connection that fails (e.g. closed by a restarted
+    server) is dropped and the command sent once more on a new one; an error reply is raised.
+    """
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        try:
+            connection.send_packed_command([command])
+            return connection.read_response()
+        except RedisConnectionError:
+            connection.disconnect()
+            connection.send_packed_command([command])
+            return connection.read_response()
+    finally:
+        pool.release(connection)
 
 
 _digests: dict[str, str] = {}
@@ -142,14 +179,31 @@ def window_keys(kind: str, subject: object, rates: list[Rate], now: float) -> li
 
 def today_key(kind: str, subject: object, now: datetime | None = None) -> str:
     """The counter of ``subject``'s day (the site's time zone) at the time ``now``."""
-    return key(kind, subject, timezone.localdate(now).isoformat())
+    return key(kind, subject, _day(now)[2])
 
 
 def seconds_until_tomorrow(now: datetime | None = None) -> int:
     """Seconds until the next midnight in the site's time zone."""
-    now = timezone.localtime(now)
-    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return _retry_after((midnight - now).total_seconds())
+    at = now.timestamp() if now is not None else time.time()
+    return _retry_after(_day(now, at)[1] - at)
+
+
+def _day(now: datetime | None, at: float | None = None) -> tuple[float, float, str]:
+    """The day of the site's time zone at ``now``: its first and next day's first
+    timestamps, and its date (ISO); kept while the time stays within it."""
+    zone = timezone.get_current_timezone()
+    if at is None:
+        at = now.timestamp() if now is not None else time.time()
+    day = _days.get(zone)
+    if day is None or not day[0] <= at < day[1]:
+        date = datetime.fromtimestamp(at, zone).date()
+        start = datetime.combine(date, datetime.min.time(), tzinfo=zone).timestamp()
+        end = datetime.combine(date + timedelta(days=1), datetime.min.time(), tzinfo=zone).timestamp()
+        day = _days[zone] = (start, end, date.isoformat())
+    return day
+
+
+_days: dict[object, tuple[float, float, str]] = {}
 
 
 # Every limit of a request in one round trip

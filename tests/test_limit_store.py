@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import redis
 from django.core import checks
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -160,3 +161,50 @@ def test_limits_in_the_database_cost_one_statement_each(client, line, outbox, li
     limit_statements = [q["sql"] for q in queries if LimitCounter._meta.db_table in q["sql"]]
     assert len(limit_statements) == 6, limit_statements
     assert len(queries) <= 3 + 6, [q["sql"] for q in queries]
+
+
+def _redis_or_skip():
+    if not limits.cache_is_shared() or limits.redis_client() is None:
+        pytest.skip("needs the limits in Redis (the PostgreSQL + Redis pass)")
+    return limits.redis_client()
+
+
+def _cooldown_steps(n: int) -> list[limits.Step]:
+    return [limits.Hold(limits.key("cooldown", n, "+16175232338"), 60)]
+
+
+def test_the_limits_script_is_loaded_again_when_the_server_forgot_it(settings):
+    settings.CLICKTOCALL_LIMIT_STORE = "cache"
+    client = _redis_or_skip()
+    steps = _cooldown_steps(901)
+    assert limits.take(steps).refused is None
+    client.script_flush()  # as after a restart of the server
+    assert limits.take(steps).refused == 0  # the cooldown taken above refuses: the script ran
+    assert limits.take(_cooldown_steps(902)).refused is None
+
+
+def test_the_limits_script_survives_a_connection_the_server_closed(settings, monkeypatch):
+    """The server closes the connection after the pool handed it out, before the script is sent
+    (a restart, an idle timeout): the script is sent again on a new connection."""
+    settings.CLICKTOCALL_LIMIT_STORE = "cache"
+    client = _redis_or_skip()
+    assert limits.take(_cooldown_steps(903)).refused is None
+    pool = client.connection_pool
+    killer = redis.Redis(**{k: v for k, v in pool.connection_kwargs.items() if k in ("host", "port", "db")})
+    get_connection, killed = pool.get_connection, []
+
+    def closed_by_the_server(*args, **kwargs):
+        connection = get_connection(*args, **kwargs)
+        if not killed:
+            connection.send_command("CLIENT", "ID")
+            killed.append(killer.client_kill_filter(_id=connection.read_response()))
+            time.sleep(0.05)  # the server's close has arrived
+        return connection
+
+    monkeypatch.setattr(pool, "get_connection", closed_by_the_server)
+    try:
+        assert limits.take(_cooldown_steps(903)).refused == 0  # the cooldown taken above: the script ran
+    finally:
+        killer.close()
+    assert killed == [1]
+    assert limits.take(_cooldown_steps(904)).refused is None
