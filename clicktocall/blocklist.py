@@ -61,13 +61,20 @@ def mark_if_blocked(attempt: models.Model, outcome: str) -> None:
     the active blocklist: decided by the INSERT itself, with no query of its own (the
     caller records the detail of a blocked attempt, a rare case)."""
     ops = connections[router.db_for_write(type(attempt))].ops
-    sql = (
-        f"CASE WHEN EXISTS (SELECT 1 FROM {ops.quote_name(BlockEntry._meta.db_table)} WHERE kind = %s AND value = %s "
-        "AND (expires_at IS NULL OR expires_at > %s)) THEN %s ELSE %s END"
-    )
+    table = ops.quote_name(BlockEntry._meta.db_table)
+    sql = _marks.get(table)
+    if sql is None:
+        sql = _marks[table] = (
+            f"CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE kind = %s AND value = %s "
+            "AND (expires_at IS NULL OR expires_at > %s)) THEN %s ELSE %s END"
+        )
     now = ops.adapt_datetimefield_value(timezone.now())
     params = [BlockEntry.Kind.PHONE.value, attempt.phone, now, "blocked", outcome]
-    attempt.outcome = RawSQL(sql, params, output_field=models.CharField())
+    attempt.outcome = RawSQL(sql, params, output_field=_OUTCOME_FIELD)
+
+
+_marks: dict[str, str] = {}
+_OUTCOME_FIELD = models.CharField()  # the output of the outcome's CASE: text
 
 
 def record_blocked(attempt: models.Model) -> None:

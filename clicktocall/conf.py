@@ -1,7 +1,8 @@
 """The app's settings, read lazily from ``django.conf.settings`` with defaults.
 
-Every property reads ``settings`` at call time, so ``override_settings`` works and
-nothing is read at import time.
+Each is read from ``settings`` when first asked for and kept until a setting changes
+(Django's ``setting_changed``, which ``override_settings`` sends): nothing is read at
+import time, and a request does not read and convert the same settings again.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.core.signals import setting_changed
 
 from .hosts import lowered
 
@@ -62,38 +64,61 @@ BACKEND_ALIASES = {
 }
 
 
+class kept:  # noqa: N801 - used like ``property``
+    """A ``property`` whose value is kept until a setting changes (a list: a copy of it is given)."""
+
+    def __init__(self, compute):
+        self.compute, self.name, self.__doc__ = compute, compute.__name__, compute.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        try:
+            value = instance._kept[self.name]
+        except KeyError:
+            value = instance._kept[self.name] = self.compute(instance)
+        return list(value) if isinstance(value, list) else value
+
+
 class Settings:
     """Typed, lazy access to the app's settings."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, Any] = {}
+
+    def forget(self, **kwargs: Any) -> None:
+        """Drop the kept values: a setting changed."""
+        self._kept.clear()
 
     def _get(self, name: str) -> Any:
         return getattr(django_settings, name, DEFAULTS[name])
 
-    @property
+    @kept
     def TELEPHONY_BACKEND(self) -> str:
         value = self._get("CLICKTOCALL_TELEPHONY_BACKEND")
         return BACKEND_ALIASES.get(value, value)
 
-    @property
+    @kept
     def PUBLIC_URL(self) -> str:
         return str(self._get("CLICKTOCALL_PUBLIC_URL") or "").rstrip("/")
 
-    @property
+    @kept
     def TWILIO_ACCOUNT_SID(self) -> str:
         return self._get("TWILIO_ACCOUNT_SID") or ""
 
-    @property
+    @kept
     def TWILIO_AUTH_TOKEN(self) -> str:
         return self._get("TWILIO_AUTH_TOKEN") or ""
 
-    @property
+    @kept
     def TWILIO_API_BASE_URL(self) -> str:
         return str(self._get("TWILIO_API_BASE_URL") or DEFAULTS["TWILIO_API_BASE_URL"]).rstrip("/")
 
-    @property
+    @kept
     def RING_TIMEOUT(self) -> int:
         return int(self._get("CLICKTOCALL_RING_TIMEOUT"))
 
-    @property
+    @kept
     def DEFAULT_REGION(self) -> str:
         return str(self._get("CLICKTOCALL_DEFAULT_REGION")).upper()
 
@@ -104,77 +129,77 @@ class Settings:
             value = value.split(",")
         return [lowered(host.strip()) for host in value if isinstance(host, str) and host.strip()]
 
-    @property
+    @kept
     def REDIRECT_HOSTS(self) -> list[str]:
         return self._hosts("CLICKTOCALL_REDIRECT_HOSTS")
 
-    @property
+    @kept
     def TRUSTED_PROXIES(self) -> int:
         return int(self._get("CLICKTOCALL_TRUSTED_PROXIES"))
 
-    @property
+    @kept
     def IPV6_PREFIX(self) -> int:
         """IPv6 clients are counted and blocked by network of this prefix length (a /64 by default)."""
         return int(self._get("CLICKTOCALL_IPV6_PREFIX"))
 
-    @property
+    @kept
     def LIMIT_STORE(self) -> str:
         """``auto``, ``cache`` or ``database``: where cooldowns and rate counters live (see ``limits``)."""
         return str(self._get("CLICKTOCALL_LIMIT_STORE") or "auto").strip().lower()
 
-    @property
+    @kept
     def CACHE(self) -> str:
         """The alias of the cache (in ``CACHES``) that holds cooldowns and rate counters."""
         return str(self._get("CLICKTOCALL_CACHE"))
 
-    @property
+    @kept
     def COOLDOWN_SECONDS(self) -> int:
         return int(self._get("CLICKTOCALL_COOLDOWN_SECONDS") or 0)
 
-    @property
+    @kept
     def IP_RATE(self) -> str:
         return str(self._get("CLICKTOCALL_IP_RATE") or "")
 
-    @property
+    @kept
     def PHONE_RATE(self) -> str:
         return str(self._get("CLICKTOCALL_PHONE_RATE") or "")
 
-    @property
+    @kept
     def DAILY_CAP(self) -> int:
         return int(self._get("CLICKTOCALL_DAILY_CAP") or 0)
 
-    @property
+    @kept
     def ALLOWED_COUNTRIES(self) -> list[str]:
         from .phone import country_codes
 
         value = self._get("CLICKTOCALL_ALLOWED_COUNTRIES") or []
         return country_codes(value if isinstance(value, str) else ",".join(str(code) for code in value))
 
-    @property
+    @kept
     def BLOCKLIST_CACHE_SECONDS(self) -> int:
         return int(self._get("CLICKTOCALL_BLOCKLIST_CACHE_SECONDS"))
 
-    @property
+    @kept
     def REFUSED_RECORDS_PER_HOUR(self) -> int:
         """Refused requests per client address and hour whose attempts keep their details."""
         return int(self._get("CLICKTOCALL_REFUSED_RECORDS_PER_HOUR"))
 
-    @property
+    @kept
     def PLACEMENT(self) -> str:
         """``direct``: the request places the call; ``queued``: a task worker does."""
         return str(self._get("CLICKTOCALL_PLACEMENT") or "direct").strip().lower()
 
-    @property
+    @kept
     def PLACEMENT_RETRIES(self) -> int:
         """How many times a transient provider error is retried before the attempt fails."""
         return max(0, int(self._get("CLICKTOCALL_PLACEMENT_RETRIES")))
 
-    @property
+    @kept
     def PLACEMENT_BACKOFF(self) -> float:
         """Seconds before the first retry; each further retry waits twice as long."""
         return max(0.0, float(self._get("CLICKTOCALL_PLACEMENT_BACKOFF")))
 
-    @property
+    @kept
     def PROVIDER_CPS(self) -> float:
         """How many calls a second the provider account may create (Twilio's CPS, 1 by default); 0: no pacing."""
         try:
@@ -183,40 +208,41 @@ class Settings:
             return 1.0
         return max(0.0, value)
 
-    @property
+    @kept
     def MAX_QUEUE_WAIT(self) -> float:
         """Seconds a call may wait for its turn before it is refused (busy) or not placed (expired)."""
         return max(0.0, float(self._get("CLICKTOCALL_MAX_QUEUE_WAIT") or 0))
 
-    @property
+    @kept
     def LOG_FULL_NUMBERS(self) -> bool:
         return bool(self._get("CLICKTOCALL_LOG_FULL_NUMBERS"))
 
-    @property
+    @kept
     def US_DATA_MAX_AGE_DAYS(self) -> int:
         """How old (by its release date) the US Congress data may be before ``check`` warns."""
         return int(self._get("CLICKTOCALL_US_DATA_MAX_AGE_DAYS"))
 
-    @property
+    @kept
     def WEBHOOK_ALLOWED_HOSTS(self) -> list[str]:
         """Hosts (names or addresses; ``.example.org`` for a domain) webhooks may reach on a
         loopback, private or link-local address, e.g. a CRM inside the campaign's network."""
         return self._hosts("CLICKTOCALL_WEBHOOK_ALLOWED_HOSTS")
 
-    @property
+    @kept
     def WEBHOOK_BACKOFF(self) -> float:
         """Seconds before a failed delivery's first retry; each further retry waits twice as long."""
         return max(0.0, float(self._get("CLICKTOCALL_WEBHOOK_BACKOFF")))
 
-    @property
+    @kept
     def WEBHOOK_RETRY_PERIOD(self) -> int:
         """Seconds during which a failed delivery is retried; an endpoint failing this long is paused."""
         return max(0, int(self._get("CLICKTOCALL_WEBHOOK_RETRY_PERIOD")))
 
-    @property
+    @kept
     def WEBHOOK_MAX_BYTES(self) -> int:
         """The largest body a webhook carries; a larger event leaves out its variables."""
         return max(1024, int(self._get("CLICKTOCALL_WEBHOOK_MAX_BYTES")))
 
 
 conf = Settings()
+setting_changed.connect(conf.forget, dispatch_uid="clicktocall.conf.forget")

@@ -19,7 +19,6 @@ serve requests.
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 import time
@@ -120,11 +119,18 @@ def find(e164: str, *, checked_later: bool = False) -> CampaignLine | None:
     line = current.lines.get(e164)
     if line is None:
         return None
-    line = copy.copy(line)
+    line = _copy(line)
     line.blocked_networks = current.networks
     line.webhook_subscriptions = current.subscriptions
     line.kept_version = limits.Version(VERSION_KEY, current.version) if unchecked else None
     return line
+
+
+def _copy(line: CampaignLine) -> CampaignLine:
+    """``copy.copy(line)`` without the pickling protocol's detour: the model's own state, copied."""
+    copied = object.__new__(type(line))
+    copied.__dict__.update(line.__getstate__())
+    return copied
 
 
 def check(line: CampaignLine) -> None:

@@ -6,6 +6,7 @@ The rules are the contract's, checked in its order; see ``choose()``.
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 from urllib.parse import urlsplit
 
@@ -64,6 +65,25 @@ def _quality(request: HttpRequest, media_type: MediaType) -> float:
 
 def json_over_html(request: HttpRequest) -> int:
     """How the Accept header ranks JSON against HTML: 1 (JSON higher), -1 (HTML higher) or 0."""
+    accept = request.headers.get("Accept")
+    if accept is not None and len(accept) > RANKINGS_KEPT_UP_TO:
+        return _json_over_html(request)
+    return _ranking(accept)
+
+
+RANKINGS_KEPT_UP_TO = 1024  # characters of an Accept header whose ranking is kept
+
+
+@functools.lru_cache(maxsize=256)
+def _ranking(accept: str | None) -> int:
+    """The ranking of one Accept header (None: none sent), kept: browsers and scripts send a few."""
+    probe = HttpRequest()
+    if accept is not None:
+        probe.META["HTTP_ACCEPT"] = accept
+    return _json_over_html(probe)
+
+
+def _json_over_html(request: HttpRequest) -> int:
     json_quality, html_quality = _quality(request, JSON_TYPE), _quality(request, HTML_TYPE)
     return (json_quality > html_quality) - (html_quality > json_quality)
 
