@@ -69,7 +69,7 @@ def write(attempt: CallAttempt, task: Any, using: str) -> bool:
         f"SELECT {', '.join(job_row.values)} FROM attempt WHERE attempt.{outcome} = %s) "
         "SELECT * FROM attempt"
     )
-    with connection.cursor() as cursor:
+    with rows.cursor(connection) as cursor:
         cursor.execute(sql, (*row.params, *job_row.params, CallAttempt.Outcome.QUEUED.value))
         returned = cursor.fetchone()
     rows.read_back(attempt, row, returned, using)
