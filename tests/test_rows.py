@@ -73,3 +73,22 @@ def test_an_update_changes_the_row_only_where_its_conditions_hold(line):
     assert rows.update(CallAttempt, attempt.pk, values, status="") == 1
     stored = CallAttempt.objects.get(pk=attempt.pk)
     assert (stored.outcome, stored.provider_call_id, stored.status) == ("placed", "CA1", "queued")
+
+
+def test_values_that_quoting_would_have_to_escape_arrive_whole(line):
+    """On PostgreSQL the parameters go apart from the SQL (server-side binding): values with
+    quotes, backslashes, placeholders and JSON come back as they were sent."""
+    from django.db import connection
+
+    attempt = visitor(line)
+    attempt.name = "O'Brien \\ %s $1 -- ;"
+    attempt.variables = {"quote": 'say "hi"', "dollar": "$$", "percent": "%(x)s"}
+    attempt.user_agent = "\\x00'\"\t"
+    assert rows.insert(attempt)
+    stored = CallAttempt.objects.get(pk=attempt.pk)
+    assert (stored.name, stored.variables, stored.user_agent) == (attempt.name, attempt.variables, attempt.user_agent)
+    assert fields(stored) == fields(attempt)
+    with rows.cursor(connection) as cursor:
+        client_side = type(cursor.cursor).__mro__
+    if connection.vendor == "postgresql":
+        assert not any(kind.__name__ == "ClientCursorMixin" for kind in client_side)
