@@ -45,15 +45,12 @@ class Insert:
 def parts(instance: Model, using: str) -> Insert | None:
     """How ``save()`` would insert the new ``instance``, or None where this module does not know."""
     connection = connections[using]
-    meta = instance._meta
     if not connection.features.can_return_columns_from_insert:
         return None
-    column = connection.ops.quote_name
-    returning = list(meta.db_returning_fields)
+    table, written, kept_returning = _plan(type(instance), connection)
+    returning = kept_returning
     columns, values, params = [], [], []
-    for field in meta.local_concrete_fields:
-        if field.generated or field is meta.auto_field:
-            continue
+    for field, column in written:
         value = field.pre_save(instance, add=True)
         if isinstance(value, DatabaseDefault):
             value = field.db_default
@@ -65,14 +62,33 @@ def parts(instance: Model, using: str) -> Insert | None:
             values.append(f"({value.sql})")
             params.extend(value.params)
             if field not in returning:
-                returning.append(field)
+                returning = [*returning, field]
         elif hasattr(value, "resolve_expression"):
             return None
         else:
             values.append("%s")
             params.append(field.get_db_prep_save(value, connection))
-        columns.append(column(field.column))
-    return Insert(column(meta.db_table), columns, values, params, returning)
+        columns.append(column)
+    return Insert(table, columns, values, params, list(returning))
+
+
+def _plan(model: type[Model], connection: Any) -> tuple[str, list[tuple[Field, str]], list[Field]]:
+    """The model's table, the fields an INSERT writes with their quoted columns, and the
+    fields it reads back: the same for every row, made once per model and connection."""
+    key = (connection.alias, model)  # one per database, not per thread's connection object
+    plan = _plans.get(key)
+    if plan is None:
+        meta, column = model._meta, connection.ops.quote_name
+        written = [
+            (field, column(field.column))
+            for field in meta.local_concrete_fields
+            if not field.generated and field is not meta.auto_field
+        ]
+        plan = _plans[key] = (column(meta.db_table), written, list(meta.db_returning_fields))
+    return plan
+
+
+_plans: dict[tuple, tuple] = {}
 
 
 def read_back(instance: Model, insert: Insert, row: tuple, using: str) -> None:
@@ -84,7 +100,7 @@ def read_back(instance: Model, insert: Insert, row: tuple, using: str) -> None:
 
 def convert(model: type[Model], fields: list[Field], row: tuple, using: str) -> tuple:
     """A row read back from the database, in Python values (the backend's converters)."""
-    key = (id(connections[using]), model, tuple(fields))  # the compiler kept holds that connection
+    key = (using, model, tuple(fields))  # the kept compiler's connection lends only its operations
     found = _converters.get(key)
     if found is None:
         compiler = InsertQuery(model).get_compiler(using=using)

@@ -94,7 +94,7 @@ def _job(task: Any, backend: Any, using: str) -> tuple[Any, rows.Insert | None]:
     from django_tasks_db.models import DBTaskResult
 
     connection = connections[using]
-    key = (id(connection), backend.alias, task.module_path, task.priority, task.queue_name, task.run_after)
+    key = (using, backend.alias, task.module_path, task.priority, task.queue_name, task.run_after)
     kept = _jobs.get(key) if _only_own_receivers() else None
     if kept is None:
         column = connection.ops.quote_name(CallAttempt._meta.pk.column)
@@ -114,9 +114,9 @@ def _job(task: Any, backend: Any, using: str) -> tuple[Any, rows.Insert | None]:
         slots = _slots(job_row, connection)
         if slots is None:
             return job, job_row
-        kept = _jobs[key] = (job, job_row, slots, connection)
+        kept = _jobs[key] = (job, job_row, slots)
         return job, job_row
-    job, job_row, (id_slot, time_slot), _ = kept
+    job, job_row, (id_slot, time_slot) = kept
     fields = DBTaskResult._meta
     params = list(job_row.params)
     params[id_slot] = fields.pk.get_db_prep_save(backend._get_id(), connection)

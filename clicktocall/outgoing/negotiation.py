@@ -65,7 +65,7 @@ def _quality(request: HttpRequest, media_type: MediaType) -> float:
 
 def json_over_html(request: HttpRequest) -> int:
     """How the Accept header ranks JSON against HTML: 1 (JSON higher), -1 (HTML higher) or 0."""
-    accept = request.headers.get("Accept")
+    accept = request.META.get("HTTP_ACCEPT")
     if accept is not None and len(accept) > RANKINGS_KEPT_UP_TO:
         return _json_over_html(request)
     return _ranking(accept)

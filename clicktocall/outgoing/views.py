@@ -25,8 +25,13 @@ logger = logging.getLogger("clicktocall.outgoing")
 
 
 def _header(request, name: str) -> str:
-    """A request header as storable text (PostgreSQL refuses NUL characters)."""
-    return request.headers.get(name, "").replace("\x00", "\ufffd")
+    """A request header as storable text (PostgreSQL refuses NUL characters); ``name`` as in
+    ``request.headers``, read from ``META`` (no mapping of every header built for two)."""
+    return request.META.get(_meta_name(name), "").replace("\x00", "\ufffd")
+
+
+def _meta_name(name: str) -> str:
+    return "HTTP_" + name.upper().replace("-", "_")
 
 
 def back_url(request) -> str:
