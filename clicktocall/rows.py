@@ -14,6 +14,7 @@ database cannot return columns from an ``INSERT``; the caller then uses ``save()
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,4 +180,23 @@ def cursor(connection: Any) -> Any:
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+        raw = ServerBindingCursor(connection.connection)
+        connection.validate_thread_sharing()
+        if connection.queries_logged:  # DEBUG, or a test counting queries: log the SQL as it ran
+            return _logged_cursor_class()(raw, connection)
+        return connection.make_cursor(raw)
+
+
+@functools.cache
+def _logged_cursor_class() -> type:
+    """Django's PostgreSQL debug cursor, logging a statement with its parameters in place
+    (``ops.compose_sql``), as it logs its own client-side bound statements."""
+    from django.db.backends.postgresql.base import CursorDebugWrapper
+    from django.db.backends.utils import CursorWrapper
+
+    class ComposedDebugWrapper(CursorDebugWrapper):
+        def execute(self, sql, params=None):
+            with self.debug_sql(self.db.ops.compose_sql(sql, params or ())):
+                return CursorWrapper.execute(self, sql, params)
+
+    return ComposedDebugWrapper

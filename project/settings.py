@@ -112,6 +112,19 @@ DATABASES = {
     )
 }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The request path's own statements (clicktocall.rows: the attempt's INSERT, the queued
+    # attempt with its task, the placed call's UPDATE) bind their parameters on the server
+    # and are prepared on each connection after this many runs, so PostgreSQL plans them
+    # once per connection, not on every request. Django's own queries are never prepared.
+    # "off" behind a pooler in transaction mode that does not keep prepared statements
+    # (PgBouncer before 1.21, or its max_prepared_statements = 0).
+    _prepare = os.environ.get("DATABASE_PREPARE_THRESHOLD", "").strip().lower()
+    DATABASES["default"]["OPTIONS"] = {
+        "prepare_threshold": None if _prepare in ("off", "none") else env_int("DATABASE_PREPARE_THRESHOLD", 0),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several server processes share the file. A transaction takes the write lock when it
     # begins (IMMEDIATE), so it never fails upgrading a read lock; a writer waits up to

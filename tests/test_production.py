@@ -69,6 +69,22 @@ def test_production_settings_come_from_the_environment(monkeypatch):
     assert s["STORAGES"]["staticfiles"]["BACKEND"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 
+@pytest.mark.parametrize(("value", "expected"), [(None, 0), ("3", 3), ("off", None), ("OFF ", None)])
+def test_prepared_statements_follow_the_environment_on_postgresql(monkeypatch, value, expected):
+    env = {"DATABASE_URL": "postgres://ctc:pw@db.internal:5432/clicktocall"}
+    monkeypatch.delenv("DATABASE_PREPARE_THRESHOLD", raising=False)
+    if value is not None:
+        env["DATABASE_PREPARE_THRESHOLD"] = value
+    assert settings_with(monkeypatch, **env)["DATABASES"]["default"]["OPTIONS"]["prepare_threshold"] == expected
+
+
+def test_a_prepare_threshold_that_is_no_number_is_refused(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_PREPARE_THRESHOLD"):
+        settings_with(monkeypatch, DATABASE_URL="postgres://db.internal/ctc", DATABASE_PREPARE_THRESHOLD="soon")
+
+
 def test_gunicorn_config_reads_the_environment(monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "7")
     monkeypatch.setenv("GUNICORN_THREADS", "4")

@@ -92,3 +92,20 @@ def test_values_that_quoting_would_have_to_escape_arrive_whole(line):
         client_side = type(cursor.cursor).__mro__
     if connection.vendor == "postgresql":
         assert not any(kind.__name__ == "ClientCursorMixin" for kind in client_side)
+
+
+def test_on_postgresql_the_insert_is_planned_once_per_connection(line):
+    """With ``prepare_threshold`` (the project's ``DATABASE_PREPARE_THRESHOLD``, 0 by default)
+    the request path's INSERT is a prepared statement of the connection after it ran."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        pytest.skip("prepared statements are switched off (DATABASE_PREPARE_THRESHOLD=off)")
+    for phone in ("+16175232338", "+16175232339"):
+        assert rows.insert(visitor(line, phone))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["INSERT INTO%"])
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any(CallAttempt._meta.db_table in statement for statement in prepared), prepared
