@@ -169,7 +169,8 @@ def cursor(connection: Any) -> Any:
     columns that costs more than the rest of the statement. The SQL here is made by
     this module, with plain ``%s`` placeholders, so the server can bind them. Whether
     the statement is also prepared follows the connection's ``prepare_threshold``
-    (Django's ``OPTIONS``; none by default, for connection poolers).
+    (``OPTIONS``: the project sets it from ``DATABASE_PREPARE_THRESHOLD``; Django's own
+    default is never, for connection poolers).
     """
     if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
         return connection.cursor()
