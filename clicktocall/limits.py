@@ -482,7 +482,7 @@ class CacheStore(LimitStore):
 
     def _redis(self) -> BaseCache | None:
         store = cache()
-        return store if type(store).__name__ == "RedisCache" else None
+        return store if redis_client(store) is not None else None
 
     def take(self, steps: list[Step], version: Version | None = None) -> Taken:
         store = self._redis()

@@ -6,9 +6,10 @@ of what it read. The version lives in the shared cache (``CLICKTOCALL_CACHE``); 
 or deleting a line, a target, a blocklist entry or a webhook endpoint replaces it (at
 once, and again once the change is committed), so the next request of every process
 that shares the cache sees a new version and reads them again. A request thus costs
-one read of the version instead of a query for its line, a read of the network
-blocklist and a read of the subscriptions, and a staff edit takes effect on the next
-request everywhere. What is kept is read again at least every
+no query for its line, the network blocklist or the subscriptions: with the limits in
+Redis the version is checked by the request's limits script (``find``'s
+``checked_later``), else read once. A staff edit takes effect on the next request
+everywhere. What is kept is read again at least every
 ``CLICKTOCALL_BLOCKLIST_CACHE_SECONDS`` whatever the version says.
 
 Changes made with ``QuerySet.update()`` send no signal: call ``changed()`` after them.

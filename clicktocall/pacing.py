@@ -115,10 +115,8 @@ def provider_turn() -> limits.Turn | None:
 def _redis_client(name: str):
     """The Redis client and full key of ``name`` when the limits' cache is Redis, else None."""
     store = limits.cache()
-    if not type(store).__name__ == "RedisCache":
-        return None
-    key_ = store.make_key(key(name))
-    return limits.redis_client(store), key_
+    client = limits.redis_client(store)
+    return None if client is None else (client, store.make_key(key(name)))
 
 
 def take_turn(name: str, longest: float | None = None) -> Turn:

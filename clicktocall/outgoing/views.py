@@ -7,6 +7,7 @@ import time
 from urllib.parse import urlsplit
 
 from django.http import HttpResponse, HttpResponseRedirect
+from django.http.request import HttpHeaders
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import http_date
 from rest_framework import exceptions
@@ -27,11 +28,7 @@ logger = logging.getLogger("clicktocall.outgoing")
 def _header(request, name: str) -> str:
     """A request header as storable text (PostgreSQL refuses NUL characters); ``name`` as in
     ``request.headers``, read from ``META`` (no mapping of every header built for two)."""
-    return request.META.get(_meta_name(name), "").replace("\x00", "\ufffd")
-
-
-def _meta_name(name: str) -> str:
-    return "HTTP_" + name.upper().replace("-", "_")
+    return request.META.get(HttpHeaders.to_wsgi_name(name), "").replace("\x00", "\ufffd")
 
 
 def back_url(request) -> str:
